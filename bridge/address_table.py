@@ -1,0 +1,107 @@
+"""The OSC address space and the MIDI CC map as data: the one source of truth.
+
+The face engine, the synth daemon, OSCQuery, ``latent-resonance osc-map``, the docs and the
+Max/Pd patch generators all read these tables; nothing else spells an address.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+NAMESPACE = "/lr"
+
+#: Default network ports (see design.md, "Ports and names at a glance").
+SYNTH_OSC_PORT = 9000
+OSCQUERY_PORT = 9001
+SCLANG_PORT = 57120
+JACK_CLIENT_NAME = "latent-resonance"
+MIDI_PORT_NAME = "Latent Resonance Face"
+
+
+@dataclass(frozen=True)
+class Address:
+    """One OSC address.
+
+    ``types`` is the OSC type-tag string without the comma; ``"b"`` is a blob, ``"f*"`` means
+    z_dim floats.  ``ranges`` gives (low, high) per argument where a range exists, else None.
+    ``sender`` is who emits it: ``"face"`` (face engine → targets), ``"synth"`` (the daemon's
+    input), ``"reply"`` (daemon → the sender of a request).
+    """
+
+    path: str
+    types: str
+    sender: str
+    meaning: str
+    ranges: tuple[tuple[float, float] | None, ...] = ()
+    unit: str = ""
+    default: tuple = ()
+    alt_types: tuple[str, ...] = field(default=())
+
+
+FACE_CONTROLS = ("rotation", "jaw", "brow", "stillness")
+
+FACE_ADDRESSES: tuple[Address, ...] = (
+    Address("/lr/face/found", "i", "face", "1 tracked, 0 lost (also sent at >= 1 Hz while lost)",
+            ((0, 1),), default=(0,)),
+    Address("/lr/face/rotation", "f", "face", "head angular speed, energy state 0..1", ((0, 1),),
+            default=(0.0,)),
+    Address("/lr/face/jaw", "f", "face", "jaw openness (inner-lip gap over face size) 0..1",
+            ((0, 1),), default=(0.0,)),
+    Address("/lr/face/brow", "f", "face", "brow tension relative to neutral 0..1", ((0, 1),),
+            default=(0.0,)),
+    Address("/lr/face/stillness", "f", "face", "1 when the face barely moves 0..1", ((0, 1),),
+            default=(1.0,)),
+    Address("/lr/face/energy", "ffff", "face", "rotation, jaw, brow, stillness in that order",
+            ((0, 1),) * 4, default=(0.0, 0.0, 0.0, 1.0)),
+    Address("/lr/face/pose", "fff", "face", "yaw, pitch, roll", ((-180, 180),) * 3, unit="deg",
+            default=(0.0, 0.0, 0.0)),
+    Address("/lr/face/yaw_velocity", "f", "face", "signed yaw velocity", ((-720, 720),),
+            unit="deg/s", default=(0.0,)),
+)
+
+SYNTH_ADDRESSES: tuple[Address, ...] = (
+    Address("/lr/latent", "f*", "synth", "new latent target (z_dim floats, or one blob of z_dim "
+            "little-endian float32)", alt_types=("b",)),
+    Address("/lr/latent/set", "if", "synth", "set one latent dimension (index, value)",
+            (None, (-10, 10))),
+    Address("/lr/latent/seed", "i", "synth", "target = seeded random z", (None,)),
+    Address("/lr/latent/glide", "f", "synth", "seconds to glide to each new target", ((0, 60),),
+            unit="s", default=(0.5,)),
+    Address("/lr/latent/direction", "sf", "synth", "move along a named direction by an amount",
+            (None, (-10, 10))),
+    Address("/lr/synth/speed", "f", "synth", "playback-rate multiplier (time-stretch)", ((0, 4),),
+            default=(1.0,)),
+    Address("/lr/synth/band", "ff", "synth", "band-pass low and high edge",
+            ((0, 11025), (0, 11025)), unit="Hz", default=(20.0, 11025.0)),
+    Address("/lr/synth/entropy", "f", "synth", "noise in the latent and generator noise inputs",
+            ((0, 1),), default=(0.0,)),
+    Address("/lr/synth/clarity", "f", "synth", "pure tone: truncation toward the mean, noise "
+            "floor down", ((0, 1),), default=(0.5,)),
+    Address("/lr/synth/gain", "f", "synth", "output gain", ((-60, 12),), unit="dB",
+            default=(0.0,)),
+    Address("/lr/synth/mapping", "i", "synth", "1/0 face-to-synth mapping on/off", ((0, 1),),
+            default=(1,)),
+    Address("/lr/status", "", "synth", "ask for status; the reply goes to the sender"),
+)
+
+REPLY_ADDRESSES: tuple[Address, ...] = (
+    Address("/lr/status", "isiif", "reply", "z_dim, checkpoint name, sample rate (Hz), "
+            "underruns, latency (ms)"),
+    Address("/lr/error", "s", "reply", "a bad message was ignored; the text says why"),
+)
+
+ALL_ADDRESSES: tuple[Address, ...] = FACE_ADDRESSES + SYNTH_ADDRESSES + REPLY_ADDRESSES
+
+
+def address(path: str, sender: str | None = None) -> Address:
+    """Look an address up by path (and sender where a path has two roles); KeyError if absent."""
+    for a in ALL_ADDRESSES:
+        if a.path == path and (sender is None or a.sender == sender):
+            return a
+    raise KeyError(path)
+
+
+# --- MIDI CC map (design.md "MIDI CC"): control name -> CC number (MSB), channel 1 ----------
+MIDI_CHANNEL = 1  # 1-based, as musicians count
+MIDI_CC = {"rotation": 20, "jaw": 21, "brow": 22, "stillness": 23, "found": 24}
+MIDI_LSB_OFFSET = 32  # --14bit: LSB on CC (MSB + 32), i.e. 52..56

@@ -1,0 +1,126 @@
+"""``latent-resonance`` command line: one entry point, one module per subcommand.
+
+Each module in ``bridge.commands`` exposes ``HELP`` (one line), ``add_arguments(parser)`` and
+``run(args) -> int``.  Modules are imported only when their subcommand runs, so ``--help`` and
+light commands stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from bridge.config import apply_config_file
+from bridge.errors import UserError
+
+#: subcommand name -> module under bridge.commands
+COMMANDS = {
+    "face": "face",
+    "synth": "synth",
+    "live": "live",
+    "demo": "demo",
+    "dataset": "dataset",
+    "scrape": "scrape",
+    "sources": "sources",
+    "train": "train",
+    "reconstruct": "reconstruct",
+    "invert": "invert",
+    "osc-map": "osc_map",
+}
+
+PROG = "latent-resonance"
+log = logging.getLogger("latent_resonance")
+
+
+def _load(module: str):
+    return importlib.import_module(f"bridge.commands.{module}")
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("logging and config")
+    g.add_argument("--log-level", default="info",
+                   choices=["debug", "info", "warning", "error"], help="log verbosity (default info)")
+    g.add_argument("-v", "--verbose", action="store_const", const="debug", dest="log_level",
+                   help="same as --log-level debug")
+    g.add_argument("-q", "--quiet", action="store_const", const="warning", dest="log_level",
+                   help="same as --log-level warning")
+    g.add_argument("--config", metavar="FILE.toml",
+                   help="read option defaults from a TOML file (flags still win); keys are the "
+                        "long option names with '-' or '_', optionally under a [section] named "
+                        "after the subcommand")
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The full parser; with ``only`` set, just that subcommand's module is imported."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Latent Resonance bridge: face -> OSC/MIDI controls; latent vectors -> GAN "
+                    "spectrograms -> sound over JACK.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module in COMMANDS.items():
+        if only is not None and name != only:
+            sub.add_parser(name, add_help=False)
+            continue
+        try:
+            mod = _load(module)
+        except ModuleNotFoundError as exc:
+            if exc.name and exc.name.startswith("bridge.commands"):
+                continue  # subcommand not built yet
+            raise
+        p = sub.add_parser(name, help=mod.HELP, description=mod.HELP,
+                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        mod.add_arguments(p)
+        _add_common(p)
+        p.set_defaults(_module=module)
+    return parser
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO),
+                        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+                        datefmt="%H:%M:%S")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    first = next((a for a in argv if not a.startswith("-")), None)
+    only = first if first in COMMANDS else None
+    parser = build_parser(only)
+    try:
+        if only is not None:
+            # parse twice: first to find --config, then again with its values as defaults
+            sub_parser = parser._subparsers._group_actions[0].choices[only]  # noqa: SLF001
+            pre, _ = parser.parse_known_args(argv)
+            if getattr(pre, "config", None):
+                apply_config_file(sub_parser, pre.config, section=only)
+        args = parser.parse_args(argv)
+        if not getattr(args, "command", None) or not hasattr(args, "_module"):
+            parser.print_help()
+            return 2
+        setup_logging(args.log_level)
+        return int(_load(args._module).run(args) or 0)
+    except UserError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def _alias(command: str, argv: list[str] | None = None) -> int:
+    return main([command, *(sys.argv[1:] if argv is None else argv)])
+
+
+def dataset_alias() -> int:
+    """``latent-resonance-dataset`` (the origin's CLI name)."""
+    return _alias("dataset")
+
+
+def scraper_alias() -> int:
+    """``latent-resonance-scraper`` (the origin's CLI name)."""
+    return _alias("scrape")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""Shared fixtures: real external programs, started by the tests.
+
+A test that needs JACK, sclang or Pd skips with a clear reason when the program is not
+installed, unless ``LR_REQUIRE_REAL=1`` (set by ``.ci/run``), where a missing program fails.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+REQUIRE_REAL = os.environ.get("LR_REQUIRE_REAL", "") not in ("", "0")
+
+
+def require_program(name: str, why: str) -> str:
+    """Path of ``name``; skip (or fail under LR_REQUIRE_REAL=1) when it is not installed."""
+    path = shutil.which(name)
+    if path is None:
+        msg = f"{name} not installed ({why}); install it or see .ci/run"
+        if REQUIRE_REAL:
+            pytest.fail(msg + " [LR_REQUIRE_REAL=1]")
+        pytest.skip(msg)
+    return path
+
+
+def _jack_running(server: str | None = None) -> bool:
+    import jack
+
+    try:
+        c = jack.Client("lr-probe", no_start_server=True, servername=server)
+    except jack.JackError:
+        return False
+    c.close()
+    return True
+
+
+def start_jackd(server: str | None = None, rate: int = 48000, period: int = 256,
+                timeout: float = 10.0) -> subprocess.Popen | None:
+    """Start a dummy-backend jackd (named ``server`` or the default); None if one already runs."""
+    jackd = require_program("jackd", "JACK audio tests")
+    if _jack_running(server):
+        return None
+    cmd = [jackd, "--no-realtime"]
+    if server:
+        cmd += ["-n", server]
+    cmd += ["-d", "dummy", "-r", str(rate), "-p", str(period)]
+    env = dict(os.environ, JACK_NO_AUDIO_RESERVATION="1")
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            err = proc.stderr.read().decode(errors="replace")[-500:] if proc.stderr else ""
+            pytest.fail(f"jackd exited at start: {err}")
+        if _jack_running(server):
+            return proc
+        time.sleep(0.1)
+    proc.kill()
+    pytest.fail("jackd did not come up within %.0f s" % timeout)
+
+
+def stop_jackd(proc: subprocess.Popen | None) -> None:
+    if proc is None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
+@pytest.fixture(scope="session")
+def jack_server():
+    """A private JACK server (dummy backend, 48 kHz, period 256) for this test session.
+
+    Its name is unique to this pytest process and exported as ``JACK_DEFAULT_SERVER``, so every
+    JACK client opened afterwards (in-process, rtmidi, child processes such as the daemons,
+    scsynth) talks to it, and parallel test sessions never share or kill each other's server.
+    Yields the server name.
+    """
+    name = f"lr-test-{os.getpid()}"
+    os.environ["JACK_DEFAULT_SERVER"] = name
+    proc = start_jackd(name)
+    yield name
+    stop_jackd(proc)
+
+
+@pytest.fixture(scope="session")
+def astronaut_rgb():
+    """``skimage.data.astronaut()``: a real face photo (512x512 RGB uint8)."""
+    from skimage import data
+
+    return data.astronaut()
