@@ -16,6 +16,9 @@ OSCQUERY_PORT = 9001
 SCLANG_PORT = 57120
 JACK_CLIENT_NAME = "latent-resonance"
 MIDI_PORT_NAME = "Latent Resonance Face"
+#: Where the shipped host patches listen for the face engine (``face --osc 127.0.0.1:PORT``).
+MAX_FACE_PORT = 9002
+PD_FACE_PORT = 9003
 
 
 @dataclass(frozen=True)

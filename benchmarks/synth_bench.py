@@ -1,0 +1,256 @@
+"""Synth daemon quality bars: control->sound latency, latent->sound latency, real-time factor.
+
+Runs the real daemon (subprocess) on a private dummy JACK server (48 kHz, period 256), records
+its ports with a JACK capture client and measures, from the moment an OSC message is sent
+(JACK frame time) to the moment the change shows in the captured audio:
+
+* ``/lr/synth/band`` -> spectral centroid past the midpoint between old and new  (bar: p95 <= 50 ms)
+* ``/lr/synth/gain`` -> level past the midpoint (in dB)
+* ``/lr/latent``     -> spectrum closer to the new image's than the old one's (bar: p95 <= 150 ms)
+  next to the origin's equivalent: a new image through the whole-image ``spectrogram_to_audio``
+  (it must finish before the first sample can play).
+* real-time factor of generator + voice with 10 latent changes per second (bar: >= 10x), next
+  to the origin (generate + whole-image reconstruction per change).
+
+Midpoint crossings are conservative: "changed" means half-way there, measured at the end of
+the analysis window.  The playhead is frozen (speed 0) during latency trials so the spectrum is
+stationary and only the control moves it.
+
+    uv run --frozen python benchmarks/synth_bench.py [--trials 20] [--checkpoint PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bridge.jack_capture import JackCapture  # noqa: E402
+from bridge.paths import DEFAULT_CHECKPOINT  # noqa: E402
+from bridge.synth_client import SynthClient  # noqa: E402
+
+
+def start_jackd(name: str, rate=48000, period=256) -> subprocess.Popen:
+    env = dict(os.environ, JACK_NO_AUDIO_RESERVATION="1")
+    p = subprocess.Popen(["jackd", "--no-realtime", "-n", name, "-d", "dummy", "-r", str(rate),
+                          "-p", str(period)], env=env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    import jack
+
+    jack.set_error_function(lambda m: None)
+    jack.set_info_function(lambda m: None)
+    for _ in range(100):
+        try:
+            jack.Client("probe", no_start_server=True, servername=name).close()
+            return p
+        except jack.JackError:
+            time.sleep(0.1)
+    p.kill()
+    raise SystemExit("jackd did not start")
+
+
+def start_daemon(port: int, checkpoint: str, extra=()) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "bridge", "synth", "--osc-port", str(port), "--oscquery-port",
+           "0", "--no-connect", "--checkpoint", checkpoint, "-q", *extra]
+    return subprocess.Popen(cmd, cwd=REPO)
+
+
+def pct(x, q):
+    return float(np.percentile(np.asarray(x), q))
+
+
+def summary(name, ms, bar=None):
+    s = f"{name:<34} p50 {pct(ms, 50):6.1f} ms  p95 {pct(ms, 95):6.1f} ms  max {max(ms):6.1f} ms"
+    if bar is not None:
+        s += f"   bar <= {bar:.0f} ms: {'PASS' if pct(ms, 95) <= bar else 'FAIL'}"
+    print(s, flush=True)
+
+
+def frames_stft(x, n=512, hop=64):
+    """Magnitude frames (T, n/2+1) and the end sample of each frame."""
+    idx = np.arange(0, len(x) - n, hop)
+    win = np.hanning(n).astype(np.float32)
+    fr = np.stack([x[i:i + n] * win for i in idx])
+    return np.abs(np.fft.rfft(fr, axis=1)), idx + n
+
+
+def crossing(track, ends, send_idx, before, after):
+    """Samples from send to the first frame past the midpoint between ``before`` and ``after``."""
+    mid = 0.5 * (before + after)
+    up = after > before
+    for v, e in zip(track, ends):
+        if e <= send_idx:
+            continue
+        if (v >= mid) if up else (v <= mid):
+            return e - send_idx
+    return None
+
+
+def trial(cap, client, send, settle=0.35, watch=0.5):
+    """Send a control, record around it; returns (audio, index of the send in it)."""
+    time.sleep(settle)
+    f0 = cap.now_frames()
+    send()
+    time.sleep(watch)
+    start = cap.index_of(f0) - int(0.25 * cap.rate)
+    return cap.audio(0, start), int(0.25 * cap.rate)
+
+
+def band_latency(cap, client, trials):
+    out = []
+    for k in range(trials):
+        lo_band, hi_band = ((100.0, 500.0), (2500.0, 8000.0))[::1 if k % 2 == 0 else -1]
+        client.send("/lr/synth/band", *lo_band)
+        x, s = trial(cap, client, lambda: client.send("/lr/synth/band", *hi_band))
+        mag, ends = frames_stft(x)
+        f = np.fft.rfftfreq(512, 1 / cap.rate)
+        cen = (mag * f).sum(1) / (mag.sum(1) + 1e-12)
+        b = np.median(cen[ends < s]); a = np.median(cen[ends > s + int(0.3 * cap.rate)])
+        d = crossing(cen, ends, s, b, a)
+        if d is not None:
+            out.append(1e3 * d / cap.rate)
+    return out
+
+
+def gain_latency(cap, client, trials):
+    out = []
+    for k in range(trials):
+        g0, g1 = (-20.0, 0.0) if k % 2 == 0 else (0.0, -20.0)
+        client.send("/lr/synth/gain", g0)
+        x, s = trial(cap, client, lambda: client.send("/lr/synth/gain", g1))
+        n, hop = 256, 32
+        idx = np.arange(0, len(x) - n, hop)
+        lev = np.array([10 * np.log10(np.mean(x[i:i + n] ** 2) + 1e-12) for i in idx])
+        ends = idx + n
+        b = np.median(lev[ends < s]); a = np.median(lev[ends > s + int(0.3 * cap.rate)])
+        d = crossing(lev, ends, s, b, a)
+        if d is not None:
+            out.append(1e3 * d / cap.rate)
+    return out
+
+
+def latent_latency(cap, client, trials, z_a, z_b):
+    out = []
+    for k in range(trials):
+        za, zb = (z_a, z_b) if k % 2 == 0 else (z_b, z_a)
+        client.send("/lr/latent", *map(float, za))
+        x, s = trial(cap, client, lambda: client.send("/lr/latent", *map(float, zb)),
+                     settle=0.5, watch=0.8)
+        mag, ends = frames_stft(x, n=2048, hop=128)
+        lm = np.log(mag + 1e-6)
+        before = lm[ends < s].mean(0)
+        after = lm[ends > s + int(0.45 * cap.rate)].mean(0)
+        # position along the line before -> after: 0 = old sound, 1 = new sound
+        d = after - before
+        proj = (lm - before) @ d / (d @ d + 1e-12)
+        c = crossing(proj, ends, s, 0.0, 1.0)
+        if c is not None:
+            out.append(1e3 * c / cap.rate)
+    return out
+
+
+def origin_latency(ckpt, codec, trials):
+    from engine.spectral.reference import origin_spectrogram_to_audio
+
+    out = []
+    for k in range(trials):
+        t = time.perf_counter()
+        spec = ckpt.generate(ckpt.random_latent(100 + k), truncation=0.7)
+        origin_spectrogram_to_audio(spec, codec)
+        out.append(1e3 * (time.perf_counter() - t))
+    return out
+
+
+def rtf(ckpt, codec, seconds=20.0, rate=10.0):
+    from bridge.synth_daemon import render
+
+    events = [(0.0, "/lr/latent/glide", (0.0,))]
+    events += [(k / rate, "/lr/latent/seed", (k + 1,)) for k in range(int(seconds * rate))]
+    t = time.perf_counter()
+    st = render(ckpt, codec, None, seconds, events, max_rate=rate * 1.5)
+    wall = time.perf_counter() - t
+    return seconds / wall, st
+
+
+def origin_rtf(ckpt, codec, changes=6, rate=10.0):
+    """The origin at 10 changes/s: each change = generate + whole-image reconstruction."""
+    ms = origin_latency(ckpt, codec, changes)
+    return (1.0 / rate) / (np.mean(ms) / 1e3)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--trials", type=int, default=20)
+    ap.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT))
+    ap.add_argument("--port", type=int, default=9470)
+    ap.add_argument("--daemon-args", default="", help="extra synth flags, e.g. '--buffer-ms 20'")
+    a = ap.parse_args()
+
+    import torch
+
+    torch.set_num_threads(1)
+    from bridge.synth_daemon import load_synth_checkpoint
+
+    ckpt, codec = load_synth_checkpoint(a.checkpoint)
+    print(f"checkpoint {ckpt.name}: z_dim {ckpt.z_dim}, image {codec.n_mels}x{codec.frames}, "
+          f"{codec.sr} Hz, hop {codec.hop_length}; CPU cores {os.cpu_count()}", flush=True)
+
+    name = f"lr-bench-{os.getpid()}"
+    jackd = start_jackd(name)
+    os.environ["JACK_DEFAULT_SERVER"] = name
+    daemon = start_daemon(a.port, a.checkpoint, a.daemon_args.split())
+    client = SynthClient(a.port)
+    cap = None
+    try:
+        st = client.wait_ready(90, daemon)
+        print(f"daemon: {st}", flush=True)
+        for _ in range(50):
+            try:
+                cap = JackCapture(["latent-resonance:out_1"], seconds=30, server=name)
+                break
+            except Exception:  # noqa: BLE001 - daemon's ports not registered yet
+                time.sleep(0.2)
+        for addr, args in (("/lr/synth/mapping", (0,)), ("/lr/synth/speed", (0.0,)),
+                           ("/lr/latent/glide", (0.0,)), ("/lr/synth/clarity", (0.5,))):
+            client.send(addr, *args)
+        time.sleep(0.5)
+        print(f"\n-- control -> sound, captured JACK output ({a.trials} trials each)")
+        summary("/lr/synth/band -> centroid", band_latency(cap, client, a.trials), 50)
+        summary("/lr/synth/gain -> level", gain_latency(cap, client, a.trials), 50)
+        zl = latent_latency(cap, client, a.trials, ckpt.random_latent(11), ckpt.random_latent(12))
+        summary("/lr/latent -> new spectrum", zl, 150)
+        ol = origin_latency(ckpt, codec, max(4, a.trials // 4))
+        summary("origin: generate + whole image", ol)
+        print(f"{'latent latency ratio origin/daemon':<34} p50 {pct(ol, 50) / pct(zl, 50):.1f}x")
+        s = client.status()
+        print(f"daemon status after trials: underruns {s['underruns']}, "
+              f"reported latency {s['latency_ms']:.1f} ms")
+    finally:
+        if cap is not None:
+            cap.close()
+        daemon.terminate()
+        daemon.wait(10)
+        jackd.terminate()
+        jackd.wait(10)
+
+    print("\n-- real-time factor, 10 latent changes per second (offline, one thread)")
+    r, st = rtf(ckpt, codec)
+    print(f"daemon voice + generator       {r:6.1f}x real time  ({st['generator_passes']} passes, "
+          f"generator {st['generator_s']:.2f} s, voice {st['voice_s']:.2f} s for "
+          f"{st['seconds']:.0f} s)   bar >= 10x: {'PASS' if r >= 10 else 'FAIL'}")
+    o = origin_rtf(ckpt, codec)
+    print(f"origin whole-image per change  {o:6.2f}x real time")
+    print(f"ratio daemon/origin            {r / o:6.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

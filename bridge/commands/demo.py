@@ -1,0 +1,119 @@
+"""``latent-resonance demo``: the bundled face performance plays the shipped synth.
+
+Renders the recording through the synth offline (deterministic, no JACK needed) into a WAV,
+prints where it is, and plays it over JACK when a JACK server is running.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from bridge.errors import UserError
+from bridge.paths import DEFAULT_CHECKPOINT, DEMO_RECORDING
+
+HELP = "the bundled face recording drives the synth: writes a WAV and plays it over JACK"
+log = logging.getLogger("latent_resonance.demo")
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--out", default="out/demo.wav", metavar="PATH", help="WAV file to write")
+    p.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT), metavar="PATH",
+                   help="generator checkpoint (.pt)")
+    p.add_argument("--recording", default=str(DEMO_RECORDING), metavar="FILE.jsonl",
+                   help="face recording that drives the synth")
+    p.add_argument("--seed", type=int, default=0, help="seed of the first latent and phases")
+    p.add_argument("--duration", type=float, default=None,
+                   help="seconds (default: the whole recording)")
+    p.add_argument("--no-play", action="store_true", help="only write the WAV")
+    p.add_argument("--no-connect", action="store_true",
+                   help="do not connect to system:playback_* when playing")
+
+
+def jack_running() -> bool:
+    """True when a JACK server answers (never starts one)."""
+    try:
+        import jack
+    except OSError:  # libjack missing
+        return False
+    jack.set_error_function(lambda m: None)
+    jack.set_info_function(lambda m: None)
+    try:
+        c = jack.Client("latent-resonance-probe", no_start_server=True)
+    except jack.JackError:
+        return False
+    c.close()
+    return True
+
+
+def play_over_jack(audio, sr: int, connect: bool = True) -> bool:
+    """Play mono float32 ``audio`` at ``sr`` Hz through the ``latent-resonance`` client.
+
+    Returns False when the server went away during playback.
+    """
+    import numpy as np
+    import soxr
+
+    from bridge.jack_out import JackOutput
+
+    out = JackOutput(connect=connect, ring_seconds=1.0, retry_s=0.5)
+    out.start()
+    t_end = time.monotonic() + 5.0
+    while out.ring is None and time.monotonic() < t_end:
+        time.sleep(0.05)
+    ring = out.ring
+    if ring is None:
+        out.close()
+        return False
+    y = soxr.resample(audio, sr, ring.rate).astype(np.float32) if ring.rate != sr else audio
+    pos, chunk = 0, 4096
+    target = int(0.2 * ring.rate)
+    try:
+        while pos < len(y):
+            if out.ring is not ring:
+                return False
+            if ring.fill < target:
+                pos += ring.write(y[pos:pos + chunk])
+                ring.primed = True
+            else:
+                time.sleep(0.01)
+        while ring.fill > 0 and out.ring is ring:
+            time.sleep(0.02)
+        return True
+    finally:
+        out.close()
+
+
+def run(args) -> int:
+    import torch
+
+    torch.set_num_threads(1)
+    from bridge.synth_daemon import load_face_events, load_synth_checkpoint, render
+
+    rec = Path(args.recording)
+    if not rec.is_file():
+        raise UserError(f"demo recording not found: {rec}")
+    ckpt, codec = load_synth_checkpoint(args.checkpoint)
+    events = load_face_events(rec)
+    duration = args.duration if args.duration is not None else events[-1][0] + 1.0
+    if not 0 < duration <= 3600:
+        raise UserError("--duration must be between 0 and 3600 seconds")
+    print(f"rendering {duration:.0f} s: {rec.name} -> synth ({ckpt.name}) ...", flush=True)
+    stats = render(ckpt, codec, args.out, duration, events, seed=args.seed)
+    print(f"wrote {Path(args.out).resolve()}", flush=True)
+    if args.no_play:
+        return 0
+    if not jack_running():
+        print("JACK isn't running, so nothing plays live; open the WAV in any player "
+              "(or start jackd and run the demo again)")
+        return 0
+    import soundfile as sf
+
+    audio, sr = sf.read(args.out, dtype="float32")
+    print(f"playing over JACK ({len(audio) / sr:.0f} s, client latent-resonance); "
+          f"Ctrl-C to stop", flush=True)
+    if not play_over_jack(audio, sr, connect=not args.no_connect):
+        print("JACK went away; playback stopped (the WAV is complete)")
+    del stats
+    return 0

@@ -1,0 +1,61 @@
+"""``latent-resonance live``: the face engine and the synth daemon in one command.
+
+The synth daemon runs in background threads; the face engine runs in the foreground exactly as
+``latent-resonance face`` (same options), sending its OSC to the synth and to any ``--osc``
+targets you add (a DAW, Max, SuperCollider), and MIDI CC with ``--midi``.  When the face
+source ends (a ``--replay`` or ``--video`` file, ``--duration``) or on Ctrl-C, both stop.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bridge.commands import face as face_cmd
+from bridge.commands import synth as synth_cmd
+
+HELP = ("face engine + synth daemon in one command: your face plays the GAN synth over JACK "
+        "(and still sends OSC/MIDI to your DAW)")
+log = logging.getLogger("latent_resonance.live")
+
+
+def add_arguments(p) -> None:
+    face_cmd.add_arguments(p)
+    g = p.add_argument_group("synth")
+    synth_cmd.add_synth_arguments(g)
+
+
+def run(args) -> int:
+    import torch
+
+    torch.set_num_threads(1)
+    from bridge.synth_daemon import SynthDaemon, load_synth_checkpoint
+
+    allow = synth_cmd.check_network_args(args)
+    if args.no_osc:
+        log.warning("--no-osc: the synth still gets the face over its own OSC port; other "
+                    "targets are off")
+    ckpt, codec = load_synth_checkpoint(args.checkpoint)
+    synth_target = f"127.0.0.1:{args.osc_port}"
+    args.osc = [synth_target] + [t for t in (args.osc or []) if t != synth_target] \
+        if not args.no_osc else [synth_target]
+    args.no_osc = False
+    try:
+        d = SynthDaemon(ckpt, codec, host=args.host, osc_port=args.osc_port, allow=allow,
+                        connect=not args.no_connect, seed=args.seed, max_rate=args.max_rate,
+                        glide_mode=args.glide_mode, buffer_ms=args.buffer_ms,
+                        lookahead=args.lookahead, xfade_hops=args.xfade_hops,
+                        oscquery_port=args.oscquery_port)
+    except OSError as exc:
+        from bridge.errors import UserError
+
+        raise UserError(f"cannot listen for OSC on {args.host}:{args.osc_port}: "
+                        f"{exc.strerror or exc}") from None
+    d.start()
+    print(f"latent-resonance live: synth on OSC {args.host}:{d.osc.port} ({ckpt.name}), "
+          f"face -> {', '.join(args.osc)}; Ctrl-C to stop", flush=True)
+    try:
+        return face_cmd.run(args)
+    finally:
+        s = d.status()
+        d.close()
+        log.info("synth stopped: %d underruns", s[3])

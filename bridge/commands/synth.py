@@ -1,0 +1,156 @@
+"""``latent-resonance synth``: the GAN-synthesis daemon (OSC in, JACK out) or an offline render."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import signal
+import threading
+
+from bridge.address_table import OSCQUERY_PORT, SYNTH_OSC_PORT
+from bridge.errors import UserError
+from bridge.paths import DEFAULT_CHECKPOINT
+
+HELP = ("GAN synth daemon: latent vectors and controls over OSC, streaming audio over JACK; "
+        "--render writes a WAV offline")
+
+log = logging.getLogger("latent_resonance.synth")
+
+
+def add_synth_arguments(p, render: bool = True) -> None:
+    """Options shared by ``synth`` and ``live``."""
+    p.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT), metavar="PATH",
+                   help="generator checkpoint (.pt)")
+    p.add_argument("--osc-port", type=int, default=SYNTH_OSC_PORT, help="UDP port for OSC in")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind the OSC port to (0.0.0.0 = all interfaces)")
+    p.add_argument("--allow", action="append", default=[], metavar="CIDR",
+                   help="with a wider --host: networks allowed to send OSC (repeatable); "
+                        "loopback is always allowed")
+    p.add_argument("--oscquery-port", type=int, default=OSCQUERY_PORT,
+                   help="OSCQuery HTTP port (0 = off)")
+    p.add_argument("--no-connect", action="store_true",
+                   help="do not auto-connect to system:playback_*")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the first latent, the voice's phases and the entropy jitter")
+    p.add_argument("--max-rate", type=float, default=15.0,
+                   help="most generator passes per second")
+    p.add_argument("--glide-mode", choices=("slerp", "lerp"), default="slerp",
+                   help="latent interpolation (slerp keeps the latent's norm)")
+    p.add_argument("--buffer-ms", type=float, default=30.0,
+                   help="audio queued ahead of JACK on top of one period (ms): lower = less "
+                        "latency, more risk of underruns")
+    p.add_argument("--lookahead", type=int, default=None,
+                   help="phase-reconstruction look-ahead in hops (default 2; more = smoother "
+                        "phase, more latency)")
+    p.add_argument("--xfade-hops", type=int, default=None,
+                   help="hops to crossfade into a new spectrogram (default 4)")
+
+
+def add_arguments(p) -> None:
+    add_synth_arguments(p)
+    g = p.add_argument_group("offline render (no JACK needed)")
+    g.add_argument("--render", metavar="OUT.wav", help="render to a WAV file instead of JACK")
+    g.add_argument("--duration", type=float, default=None,
+                   help="seconds to render (default: the --face/--script length, else 10)")
+    src = g.add_mutually_exclusive_group()
+    src.add_argument("--face", metavar="REC.jsonl", help="drive the render by a face recording")
+    src.add_argument("--script", metavar="OSC.jsonl",
+                     help='drive the render by timed OSC messages, one JSON per line: '
+                          '{"t": 1.5, "address": "/lr/synth/speed", "args": [2.0]}')
+
+
+def check_network_args(args) -> list:
+    """Validate host/ports/--allow; returns the allowed networks."""
+    from bridge.osc_server import parse_allow
+
+    for name in ("osc_port", "oscquery_port"):
+        v = getattr(args, name)
+        if not 0 <= v <= 65535 or (name == "osc_port" and v == 0):
+            raise UserError(f"--{name.replace('_', '-')} must be a port number 1..65535")
+    try:
+        allow = parse_allow(args.allow)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    try:
+        wide = not ipaddress.ip_address(args.host).is_loopback
+    except ValueError:
+        wide = args.host not in ("localhost",)
+    if wide and not allow:
+        log.warning("OSC bound to %s but no --allow given: only this machine may send", args.host)
+    if args.max_rate <= 0 or args.buffer_ms < 0:
+        raise UserError("--max-rate must be > 0 and --buffer-ms >= 0")
+    check_voice_args(args)
+    return allow
+
+
+def check_voice_args(args) -> None:
+    if args.lookahead is not None and not 0 <= args.lookahead <= 16:
+        raise UserError("--lookahead must be 0..16 hops")
+    if args.xfade_hops is not None and not 1 <= args.xfade_hops <= 64:
+        raise UserError("--xfade-hops must be 1..64")
+
+
+def run_daemon(args, ckpt, codec, stop: threading.Event | None = None) -> int:
+    """Run the daemon until SIGINT/SIGTERM (or ``stop``)."""
+    from bridge.synth_daemon import SynthDaemon
+
+    allow = check_network_args(args)
+    try:
+        d = SynthDaemon(ckpt, codec, host=args.host, osc_port=args.osc_port, allow=allow,
+                        connect=not args.no_connect, seed=args.seed, max_rate=args.max_rate,
+                        glide_mode=args.glide_mode, buffer_ms=args.buffer_ms,
+                        lookahead=args.lookahead, xfade_hops=args.xfade_hops,
+                        oscquery_port=args.oscquery_port)
+    except OSError as exc:
+        raise UserError(f"cannot listen for OSC on {args.host}:{args.osc_port}: "
+                        f"{exc.strerror or exc}") from None
+    stop = stop or threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            signal.signal(sig, lambda *_: stop.set())
+        except ValueError:  # not the main thread (e.g. `live` runs us elsewhere)
+            pass
+    d.start()
+    z_dim, name, _, _, _ = d.status()
+    print(f"latent-resonance synth: checkpoint {name} (z_dim {z_dim}), OSC on "
+          f"{args.host}:{d.osc.port}, JACK client latent-resonance; Ctrl-C to stop", flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        d.close()
+    return 0
+
+
+def run(args) -> int:
+    import torch
+
+    torch.set_num_threads(1)
+    from bridge.synth_daemon import load_face_events, load_script, load_synth_checkpoint, render
+
+    if args.render is None and (args.face or args.script or args.duration is not None):
+        raise UserError("--face, --script and --duration go with --render OUT.wav")
+    check_voice_args(args)
+    ckpt, codec = load_synth_checkpoint(args.checkpoint)
+    if args.render is None:
+        return run_daemon(args, ckpt, codec)
+    events = []
+    if args.face:
+        events = load_face_events(args.face)
+    elif args.script:
+        events = load_script(args.script)
+    duration = args.duration
+    if duration is None:
+        duration = (events[-1][0] + 0.5) if events else 10.0
+    if not 0 < duration <= 3600:
+        raise UserError("--duration must be between 0 and 3600 seconds")
+    stats = render(ckpt, codec, args.render, duration, events, seed=args.seed,
+                   max_rate=args.max_rate, glide_mode=args.glide_mode, lookahead=args.lookahead,
+                   xfade_hops=args.xfade_hops)
+    print(f"wrote {args.render} ({duration:.1f} s at {stats['sample_rate']} Hz, "
+          f"{stats['generator_passes']} generator passes)")
+    if stats["bad_messages"]:
+        print(f"note: {stats['bad_messages']} script message(s) were invalid and ignored "
+              f"(see the log)")
+    return 0

@@ -1,0 +1,276 @@
+"""``latent-resonance train DATA --out checkpoints/NAME``: train the StyleGAN2-style generator.
+
+Writes into OUT: ``state.pt`` (exact resume), ``generator.pt`` (the EMA generator with its card,
+loadable by the synth), ``samples/grid_STEP.png`` + ``samples/sample_STEP.wav``, ``losses.png``
+and ``log.jsonl``.  At the end the card gets the quality metric (Fréchet distance on audio
+descriptors vs held-out data, with a real-vs-real baseline), harmonicity and named directions.
+Several GPUs: ``torchrun --nproc_per_node N -m bridge.cli train ...`` (gradients averaged with
+torch.distributed; rank 0 writes files).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bridge.errors import UserError
+
+HELP = "train the StyleGAN2-style spectrogram generator on a PNG directory or .npy array"
+log = logging.getLogger("latent_resonance.train")
+
+#: channel presets, highest resolution LAST for the generator (lowest first)
+PRESETS = {
+    "small": ([128, 128, 64, 32, 16], 64, 128),   # g_channels, z_dim, w_dim
+    "tiny": ([32, 32, 16, 8], 16, 32),
+}
+
+
+def add_arguments(p) -> None:
+    p.add_argument("data", help="training spectrograms: a PNG directory (from `dataset`) or a "
+                                ".npy array (N, n_mels, frames) in [-1, 1]")
+    p.add_argument("--out", required=True, help="output directory, e.g. checkpoints/NAME")
+    p.add_argument("--heldout", help="held-out spectrograms for the metric (default: every 10th "
+                                     "training item, by name, is held out)")
+    p.add_argument("--steps", type=int, default=2000, help="total training steps")
+    p.add_argument("--minutes", type=float, default=0.0,
+                   help="stop after this many minutes of this run (0 = no limit)")
+    p.add_argument("--batch", type=int, default=8, help="images per step (per process)")
+    p.add_argument("--preset", choices=sorted(PRESETS), default="small", help="model size")
+    p.add_argument("--lr", type=float, default=0.002, help="Adam learning rate (G and D)")
+    p.add_argument("--r1-gamma", type=float, default=0.2, help="R1 penalty weight")
+    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/state.pt")
+    p.add_argument("--snapshot-every", type=int, default=250, help="steps between snapshots")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = default)")
+    p.add_argument("--name", help="checkpoint name (default: OUT's directory name)")
+    p.add_argument("--sr", type=int, default=22050, help="codec sample rate of DATA (Hz)")
+    p.add_argument("--n-fft", type=int, default=2048, help="codec FFT size of DATA")
+    p.add_argument("--hop-length", type=int, default=512, help="codec hop of DATA (samples)")
+    p.add_argument("--no-final", action="store_true",
+                   help="skip the final metric/directions pass (faster)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _gan_config(preset: str, shape: tuple[int, int]):
+    from engine.gan.model import GanConfig
+
+    chans, z_dim, w_dim = PRESETS[preset]
+    h, w = shape
+    levels = len(chans)
+    while levels > 1 and (h % 2 ** (levels - 1) or w % 2 ** (levels - 1)
+                          or h >> (levels - 1) < 2 or w >> (levels - 1) < 2):
+        levels -= 1
+    g = chans[len(chans) - levels:]
+    start = (h >> (levels - 1), w >> (levels - 1))
+    return GanConfig(z_dim=z_dim, w_dim=w_dim, resolution=(h, w), start=start, g_channels=g,
+                     d_channels=list(reversed(g)))
+
+
+def _distributed():
+    """(rank, world, grad_sync) under torchrun, else (0, 1, None)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 0, 1, None
+    import torch
+    import torch.distributed as dist
+
+    dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+
+    def sync(module):
+        for p in module.parameters():
+            if p.grad is not None:
+                dist.all_reduce(p.grad)
+                p.grad /= world
+    return dist.get_rank(), world, sync
+
+
+def _load_data(args):
+    from engine.data.dataset import load_array, split_heldout
+
+    def bad(name, msg):
+        log.warning("skipping %s: %s", name, msg)
+
+    try:
+        arr, names = load_array(args.data, on_error=bad)
+        if args.heldout:
+            held, _ = load_array(args.heldout, on_error=bad)
+            train = arr
+        else:
+            tr, ho = split_heldout(names)
+            train, held = arr[tr], arr[ho]
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    if held.shape[1:] != train.shape[1:]:
+        raise UserError(f"held-out size {held.shape[1:]} differs from training {train.shape[1:]}")
+    if len(train) < 2:
+        raise UserError("need at least 2 training spectrograms")
+    return train, held
+
+
+def save_grid(images: np.ndarray, path: Path, cols: int = 4) -> None:
+    """(N, n_mels, frames) in [-1, 1] -> one grayscale PNG, low frequencies at the bottom."""
+    from PIL import Image
+
+    n, h, w = images.shape
+    rows = -(-n // cols)
+    grid = np.full((rows * (h + 2), cols * (w + 2)), 0, np.uint8)
+    for i, im in enumerate(images):
+        r, c = divmod(i, cols)
+        grid[r * (h + 2):r * (h + 2) + h, c * (w + 2):c * (w + 2) + w] = \
+            np.round((np.flipud(im) + 1) * 127.5).clip(0, 255).astype(np.uint8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(grid, mode="L").save(path)
+
+
+def plot_history(history: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps = [h["step"] for h in history]
+    fig, ax = plt.subplots(2, 1, figsize=(7, 5), sharex=True)
+    for key in ("loss_d", "loss_g"):
+        ax[0].plot(steps, [h[key] for h in history], label=key, lw=0.8)
+    ax[0].legend()
+    ax[0].set_ylabel("loss")
+    ax[1].plot(steps, [h["ada_p"] for h in history], label="ADA p", lw=0.8)
+    ax[1].set_ylabel("augment p")
+    ax[1].set_xlabel("step")
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
+def _smooth(history: list[dict], every: int) -> list[dict]:
+    out = []
+    for i in range(0, len(history), every):
+        chunk = history[i:i + every]
+        out.append({k: float(np.mean([h[k] for h in chunk])) for k in chunk[0]})
+    return out
+
+
+def run(args) -> int:
+    import torch
+    from tqdm import tqdm
+
+    from engine.gan.checkpoint import TRAIN_FORMAT, Checkpoint
+    from engine.gan.descriptors import reconstruct
+    from engine.gan.train import Trainer, TrainConfig
+    from engine.spectral.codec import save_audio
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    rank, world, sync = _distributed()
+    device = args.device
+    if device == "auto":
+        device = f"cuda:{rank % max(1, torch.cuda.device_count())}" if torch.cuda.is_available() else "cpu"
+    out = Path(args.out)
+    name = args.name or out.name
+    train, held = _load_data(args)
+    codec = {"sr": args.sr, "n_fft": args.n_fft, "hop_length": args.hop_length,
+             "n_mels": int(train.shape[1]), "frames": int(train.shape[2]), "top_db": 80.0,
+             "fmin": 0.0, "fmax": None}
+    state_path = out / "state.pt"
+    data_t = torch.from_numpy(train.astype(np.float16))[:, None]
+    resume_sd = None
+    if args.resume:
+        if not state_path.is_file():
+            raise UserError(f"--resume: no {state_path}")
+        resume_sd = torch.load(state_path, map_location="cpu", weights_only=True)
+        if resume_sd.get("format") != TRAIN_FORMAT:
+            raise UserError(f"{state_path} is not a training state")
+        from engine.gan.model import GanConfig
+        gan = GanConfig.from_dict(resume_sd["trainer"]["gan_config"])
+        tcfg = TrainConfig.from_dict(resume_sd["trainer"]["train_config"])
+    else:
+        gan = _gan_config(args.preset, train.shape[1:])
+        tcfg = TrainConfig(batch=args.batch, lr_g=args.lr, lr_d=args.lr,
+                           r1_gamma=args.r1_gamma, seed=args.seed)
+    try:
+        trainer = Trainer(data_t, gan, tcfg, device, rank=rank, grad_sync=sync)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    history: list[dict] = []
+    elapsed_before = 0.0
+    if resume_sd is not None:
+        trainer.load_state_dict(resume_sd["trainer"])
+        history = list(resume_sd.get("history", []))
+        elapsed_before = float(resume_sd.get("train_seconds", 0.0))
+        log.info("resumed at step %d", trainer.step_count)
+    is_main = rank == 0
+    if is_main:
+        out.mkdir(parents=True, exist_ok=True)
+    fixed_z = np.random.default_rng(1234).standard_normal((8, gan.z_dim)).astype(np.float32)
+    t0 = time.monotonic()
+    card_base = {"data": str(args.data), "train_images": int(len(train)),
+                 "heldout_images": int(len(held)), "device": str(device), "processes": world,
+                 "gan_config": gan.to_dict(), "train_config": tcfg.to_dict()}
+
+    def card_now() -> dict:
+        return {**card_base, "steps": trainer.step_count, "images_seen": trainer.nimg * world,
+                "train_seconds": round(elapsed_before + time.monotonic() - t0, 1)}
+
+    def export() -> Checkpoint:
+        return Checkpoint(trainer.G_ema, name, codec, card_now())
+
+    def snapshot() -> None:
+        ck = export()
+        ck.save(out / "generator.pt")
+        state = {"format": TRAIN_FORMAT, "version": 1, "name": name, "codec": codec,
+                 "trainer": trainer.state_dict(), "history": history,
+                 "train_seconds": card_now()["train_seconds"], "card": card_now()}
+        tmp = state_path.with_suffix(".tmp")
+        torch.save(state, tmp)
+        tmp.replace(state_path)
+        imgs = ck.generate(fixed_z)
+        save_grid(imgs, out / "samples" / f"grid_{trainer.step_count:06d}.png")
+        save_audio(reconstruct(imgs[0], codec, n_iter=16),
+                   out / "samples" / f"sample_{trainer.step_count:06d}.wav", sr=codec["sr"])
+        if history:
+            plot_history(_smooth(history, 10), out / "losses.png")
+
+    bar = tqdm(total=args.steps, initial=min(trainer.step_count, args.steps), unit="step",
+               disable=args.no_progress or not is_main, desc="train")
+    log_fh = open(out / "log.jsonl", "a") if is_main else None
+    try:
+        while trainer.step_count < args.steps:
+            if args.minutes and time.monotonic() - t0 > args.minutes * 60:
+                log.info("time limit reached at step %d", trainer.step_count)
+                break
+            stats = trainer.step()
+            stats["step"] = trainer.step_count
+            history.append(stats)
+            bar.update()
+            if is_main:
+                if trainer.step_count % 10 == 0:
+                    bar.set_postfix(d=f"{stats['loss_d']:.2f}", g=f"{stats['loss_g']:.2f}",
+                                    p=f"{stats['ada_p']:.2f}")
+                    log_fh.write(json.dumps(stats) + "\n")
+                    log_fh.flush()
+                if trainer.step_count % args.snapshot_every == 0:
+                    snapshot()
+    except KeyboardInterrupt:
+        log.warning("interrupted: saving a snapshot")
+    finally:
+        bar.close()
+        if log_fh:
+            log_fh.close()
+    if not is_main:
+        return 0
+    snapshot()
+    if not args.no_final:
+        from engine.gan.finalize import finalize
+
+        ck = export()
+        finalize(ck, train, held, log=log.info)
+        ck.save(out / "generator.pt")
+        (out / "card.json").write_text(json.dumps(ck.card, indent=2))
+    log.info("wrote %s", out / "generator.pt")
+    return 0

@@ -1,0 +1,197 @@
+"""JACK output: client ``latent-resonance`` with ports ``out_1``/``out_2`` fed from a ring buffer.
+
+The process callback only copies samples out of a preallocated ring buffer into the port
+buffers.  It never allocates audio memory, never takes a lock and never waits; when the ring
+holds too little it plays what there is, pads with silence and counts an underrun.  (Python
+itself creates a few small objects per callback -- the port-buffer views JACK-Client returns --
+which no Python JACK client can avoid.)
+
+A supervisor thread owns the connection: no server -> one clear log line, then a quiet retry
+every ``retry_s``; server gone mid-run (shutdown callback) -> close, keep the rest of the
+daemon running, reconnect when the server is back.  Each connection gets a fresh ring sized for
+that server's sample rate; the producer notices through :attr:`JackOutput.ring`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import numpy as np
+
+from bridge.address_table import JACK_CLIENT_NAME
+
+log = logging.getLogger("latent_resonance.synth.jack")
+
+
+class RingBuffer:
+    """Single-producer single-consumer float32 ring (mono).
+
+    The producer calls :meth:`write`, the JACK callback :meth:`read_into`.  Indices are plain
+    ints that only their owner writes; under the GIL each update is atomic, and the data is
+    written before the index that publishes it, so no lock is needed.
+    """
+
+    def __init__(self, capacity: int, rate: int):
+        size = 1 << max(10, int(capacity - 1).bit_length())
+        self._buf = np.zeros(size, dtype=np.float32)
+        self._mask = size - 1
+        self.capacity = size
+        self.rate = int(rate)  #: sample rate of what is stored (Hz)
+        self._w = 0  # written by the producer only
+        self._r = 0  # written by the consumer only
+        self.underruns = 0  #: callbacks that found too little audio (after priming)
+        self.primed = False  #: set by the producer once the ring first reached its target
+
+    @property
+    def fill(self) -> int:
+        """Samples ready to be read."""
+        return self._w - self._r
+
+    def write(self, x: np.ndarray) -> int:
+        """Append ``x`` (producer side); returns samples written (fewer when nearly full)."""
+        n = min(len(x), self.capacity - self.fill)
+        if n <= 0:
+            return 0
+        i = self._w & self._mask
+        first = min(n, self.capacity - i)
+        self._buf[i:i + first] = x[:first]
+        if n > first:
+            self._buf[:n - first] = x[first:n]
+        self._w += n  # publish after the data is in place
+        return n
+
+    def read_into(self, out: np.ndarray) -> None:
+        """Fill ``out`` (consumer side, real-time safe): copy, pad with zeros on underrun."""
+        n = len(out)
+        avail = self._w - self._r
+        take = n if avail >= n else max(0, avail)
+        i = self._r & self._mask
+        first = min(take, self.capacity - i)
+        out[:first] = self._buf[i:i + first]
+        if take > first:
+            out[first:take] = self._buf[:take - first]
+        if take < n:
+            out[take:] = 0.0
+            if self.primed:
+                self.underruns += 1
+        self._r += take
+
+
+class JackOutput:
+    """Keeps a JACK client with two output ports connected, reconnecting when needed.
+
+    ``ring_seconds``: ring capacity; ``connect``: auto-connect to the first two physical
+    playback ports (``system:playback_*``).  ``ring`` is None while no server is connected.
+    ``server`` overrides ``$JACK_DEFAULT_SERVER``.
+    """
+
+    def __init__(self, name: str = JACK_CLIENT_NAME, connect: bool = True,
+                 ring_seconds: float = 0.5, retry_s: float = 2.0, server: str | None = None):
+        self.name, self.auto_connect, self.retry_s = name, connect, retry_s
+        self.ring_seconds = ring_seconds
+        self.server = server
+        self.ring: RingBuffer | None = None
+        self.blocksize = 0
+        self.connections = 0  #: successful (re)connections so far
+        self.underruns_before = 0  #: underruns counted by rings of earlier connections
+        self._client = None
+        self._gone = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._supervise, name="jack-supervisor",
+                                        daemon=True)
+
+    @property
+    def underruns(self) -> int:
+        ring = self.ring
+        return self.underruns_before + (ring.underruns if ring is not None else 0)
+
+    @property
+    def rate(self) -> int:
+        ring = self.ring
+        return ring.rate if ring is not None else 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _open(self):
+        import jack
+
+        client = jack.Client(self.name, no_start_server=True, servername=self.server)
+        ring = RingBuffer(int(client.samplerate * self.ring_seconds), client.samplerate)
+        out1 = client.outports.register("out_1")
+        out2 = client.outports.register("out_2")
+
+        def process(frames: int) -> None:
+            """JACK process callback: copy only -- no allocation of audio memory, no locks."""
+            a = out1.get_array()
+            ring.read_into(a)
+            out2.get_array()[:] = a
+
+        def shutdown(status, reason) -> None:
+            """Server shut us down: only set a flag (async-signal context)."""
+            self._gone.set()
+
+        client.set_process_callback(process)
+        client.set_shutdown_callback(shutdown)
+        self._gone.clear()
+        client.activate()
+        if self.auto_connect:
+            playback = client.get_ports(is_physical=True, is_input=True, is_audio=True)
+            for port, dest in zip((out1, out2), playback * 2 if len(playback) == 1 else playback):
+                try:
+                    client.connect(port, dest)
+                except jack.JackError as exc:
+                    log.warning("could not connect %s to %s: %s", port.name, dest.name, exc)
+            if not playback:
+                log.info("no physical playback ports to connect to; connect %s:out_1/out_2 "
+                         "by hand", client.name)
+        return client, ring
+
+    def _supervise(self) -> None:
+        import jack
+
+        # libjack prints to stderr on every failed connection attempt; route it to the log
+        jack.set_error_function(lambda msg: log.debug("libjack: %s", msg))
+        jack.set_info_function(lambda msg: log.debug("libjack: %s", msg))
+        told = False
+        while not self._stop.is_set():
+            try:
+                client, ring = self._open()
+            except jack.JackError as exc:
+                if not told:
+                    log.warning("JACK server not running (%s); the synth keeps running and "
+                                "retries every %.0f s -- start one with e.g. `jackd -d dummy` "
+                                "or qjackctl", str(exc).split(":")[0], self.retry_s)
+                    told = True
+                self._stop.wait(self.retry_s)
+                continue
+            told = False
+            self._client, self.blocksize = client, client.blocksize
+            self.connections += 1
+            self.ring = ring
+            log.info("JACK: client %s at %d Hz, period %d%s", client.name, client.samplerate,
+                     client.blocksize, " (reconnected)" if self.connections > 1 else "")
+            while not self._stop.is_set() and not self._gone.is_set():
+                self._gone.wait(0.25)
+            self.ring = None
+            self.underruns_before += ring.underruns
+            self._client = None
+            if self._gone.is_set() and not self._stop.is_set():
+                log.warning("JACK server went away; the synth keeps running and reconnects "
+                            "when it returns")
+                try:
+                    client.close()
+                except Exception:  # noqa: BLE001 - the server is already gone
+                    pass
+            else:
+                try:
+                    client.deactivate()
+                    client.close()
+                except Exception:  # noqa: BLE001
+                    pass
+
+    def close(self) -> None:
+        self._stop.set()
+        self._gone.set()
+        self._thread.join(5)

@@ -1,0 +1,175 @@
+"""MIDI CC out on one virtual port (python-rtmidi): the face controls as knobs for a DAW.
+
+Map (``bridge.address_table``): channel 1, CC 20 rotation, 21 jaw, 22 brow, 23 stillness,
+24 found (0/127).  ``fourteen_bit``: MSB on those numbers, LSB on number + 32.  A value is sent
+only when its quantised value changes.  ``learn``: only that control is sent, as a slow sweep,
+so a DAW's MIDI learn binds exactly one control.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+from bridge.address_table import MIDI_CC, MIDI_CHANNEL, MIDI_LSB_OFFSET, MIDI_PORT_NAME
+from bridge.config import load_toml
+from bridge.errors import UserError
+from engine.face.controls import FaceControls
+
+log = logging.getLogger("latent_resonance.midi")
+
+API_NAMES = ("jack", "alsa", "macos", "windows")
+#: learn-mode sweep: 0 -> 1 -> 0 over this many seconds
+LEARN_PERIOD_S = 4.0
+
+
+def jack_running() -> bool:
+    """True when a JACK server (``JACK_DEFAULT_SERVER`` or the default) answers."""
+    try:
+        import jack
+
+        client = jack.Client("lr-midi-probe", no_start_server=True)
+    except Exception:  # noqa: BLE001 - no libjack, no server: both mean "not running"
+        return False
+    client.close()
+    return True
+
+
+def resolve_api(name: str | None) -> int:
+    """rtmidi API constant for ``name`` (None: JACK when a server runs on Linux, else ALSA)."""
+    import rtmidi
+
+    table = {"jack": rtmidi.API_UNIX_JACK, "alsa": rtmidi.API_LINUX_ALSA,
+             "macos": rtmidi.API_MACOSX_CORE, "windows": rtmidi.API_WINDOWS_MM}
+    if name is None:
+        if sys.platform.startswith("linux"):
+            return rtmidi.API_UNIX_JACK if jack_running() else rtmidi.API_LINUX_ALSA
+        return rtmidi.API_UNSPECIFIED
+    key = name.lower()
+    if key not in table:
+        raise UserError(f"unknown MIDI API '{name}': choose one of {', '.join(API_NAMES)}")
+    if table[key] not in rtmidi.get_compiled_api():
+        raise UserError(f"MIDI API '{name}' is not available in this build of python-rtmidi "
+                        f"on this system")
+    return table[key]
+
+
+def load_cc_map(path: str | Path) -> tuple[dict[str, int], int]:
+    """(control -> CC, channel 1..16) from a TOML or JSON file; unspecified keys keep defaults.
+
+    File keys: ``channel`` and any of ``rotation jaw brow stillness found``.
+    """
+    p = Path(path)
+    if p.suffix.lower() == ".json":
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise UserError(f"CC map not found: {p}") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise UserError(f"cannot read CC map {p}: {exc}") from None
+    else:
+        data = load_toml(p)
+    if not isinstance(data, dict):
+        raise UserError(f"CC map {p}: expected an object of control = number")
+    cc = dict(MIDI_CC)
+    channel = MIDI_CHANNEL
+    for key, value in data.items():
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise UserError(f"CC map {p}: '{key}' must be an integer, got {value!r}")
+        if key == "channel":
+            if not 1 <= value <= 16:
+                raise UserError(f"CC map {p}: channel must be 1-16, got {value}")
+            channel = value
+        elif key in cc:
+            if not 0 <= value <= 119:
+                raise UserError(f"CC map {p}: '{key}' must be a controller number 0-119")
+            cc[key] = value
+        else:
+            raise UserError(f"CC map {p}: unknown control '{key}' "
+                            f"(known: channel, {', '.join(MIDI_CC)})")
+    if len(set(cc.values())) != len(cc):
+        raise UserError(f"CC map {p}: two controls share a controller number")
+    return cc, channel
+
+
+def check_map(cc: dict[str, int], fourteen_bit: bool) -> None:
+    """14-bit pairs need MSB numbers 0-31 (LSB = MSB + 32) with no overlap."""
+    if not fourteen_bit:
+        return
+    bad = [k for k, n in cc.items() if n > 31]
+    if bad:
+        raise UserError(f"--14bit needs controller numbers 0-31 (LSB at +32); "
+                        f"too high: {', '.join(bad)}")
+    lsbs = {n + MIDI_LSB_OFFSET for n in cc.values()}
+    if lsbs & set(cc.values()):
+        raise UserError("--14bit: an LSB number (+32) collides with another control's number")
+
+
+class MidiOut:
+    """One virtual output port sending CC on change.
+
+    ``send(controls, t)`` is called once per frame from the engine thread; it does not block
+    (rtmidi queues to the OS).  ``learn``: a control name from the map, or None.
+    """
+
+    def __init__(self, port_name: str = MIDI_PORT_NAME, api: str | None = None,
+                 fourteen_bit: bool = False, cc_map: dict[str, int] | None = None,
+                 channel: int = MIDI_CHANNEL, learn: str | None = None):
+        import rtmidi
+
+        self.cc = dict(cc_map or MIDI_CC)
+        self.channel = channel
+        self.fourteen_bit = fourteen_bit
+        if learn is not None and learn not in self.cc:
+            raise UserError(f"--learn '{learn}': not a MIDI control (choose one of "
+                            f"{', '.join(self.cc)})")
+        self.learn = learn
+        check_map(self.cc, fourteen_bit)
+        rtapi = resolve_api(api)
+        try:
+            self._out = rtmidi.MidiOut(rtapi=rtapi, name=port_name)
+            self._out.open_virtual_port(port_name)
+        except (rtmidi.RtMidiError, SystemError, RuntimeError) as exc:
+            raise UserError(f"cannot open MIDI port '{port_name}' ({api or 'auto'} API): "
+                            f"{exc}") from None
+        self.api_name = rtmidi.get_api_display_name(self._out.get_current_api())
+        self.port_name = port_name
+        self._last: dict[str, int] = {}
+        log.info("MIDI: virtual port '%s' (%s), channel %d%s%s", port_name, self.api_name,
+                 channel, ", 14-bit" if fourteen_bit else "",
+                 f", learn mode: {learn} only" if learn else "")
+
+    def _values(self, c: FaceControls, t: float) -> dict[str, float]:
+        if self.learn is not None:
+            phase = (t / LEARN_PERIOD_S) % 1.0
+            return {self.learn: 1.0 - abs(2.0 * phase - 1.0)}
+        return {name: float(c.found) if name == "found" else float(getattr(c, name))
+                for name in self.cc}
+
+    def send(self, c: FaceControls, t: float | None = None) -> int:
+        """Send the controls that changed; returns the number of MIDI messages sent."""
+        status = 0xB0 | (self.channel - 1)
+        sent = 0
+        for name, v in self._values(c, c.t if t is None else t).items():
+            v = min(1.0, max(0.0, v))
+            q = round(v * 16383) if self.fourteen_bit else round(v * 127)
+            if self._last.get(name) == q:
+                continue
+            self._last[name] = q
+            n = self.cc[name]
+            if self.fourteen_bit:
+                self._out.send_message([status, n, q >> 7])
+                self._out.send_message([status, n + MIDI_LSB_OFFSET, q & 0x7F])
+                sent += 2
+            else:
+                self._out.send_message([status, n, q])
+                sent += 1
+        return sent
+
+    def close(self) -> None:
+        try:
+            self._out.close_port()
+        finally:
+            self._out.delete()

@@ -1,0 +1,299 @@
+"""The synth daemon's OSC input: validation in one place, small handlers, a UDP server.
+
+Every address comes from :mod:`bridge.address_table`.  A message is first checked against its
+table entry (:func:`check`: type tags, length, finite numbers, blob size, ranges), then one small
+handler turns it into a change of :class:`bridge.synth_state.SynthState`.  A bad message
+changes nothing and is answered with ``/lr/error s`` to its sender; each kind of problem is
+logged once (then at debug level), so a flood of garbage never floods the log.
+
+Lenient on purpose (musicians' tools differ): an ``i`` argument may arrive as a float with an
+integral value and an ``f`` argument as an int; values outside an address's range are clipped
+to it (e.g. speed 9 -> 4).  NaN/inf, wrong counts, strings for numbers, wrong blob sizes,
+unknown addresses and unknown direction names are errors.
+
+python-osc defaults we override: the dispatcher would sleep until a bundle's future timetag
+(``strict_timing``) -- that would let one packet stall the server, so it is off; socketserver
+reads at most 8192 bytes per datagram -- raised to the UDP maximum so a latent of several
+hundred floats is never cut.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import math
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from pythonosc import osc_packet
+from pythonosc.dispatcher import Dispatcher
+from pythonosc.osc_server import BlockingOSCUDPServer
+
+from bridge.address_table import FACE_ADDRESSES, SYNTH_ADDRESSES, Address
+from bridge.synth_state import SynthState
+
+log = logging.getLogger("latent_resonance.synth.osc")
+
+ERROR = "/lr/error"
+STATE = "/lr/state"
+
+
+class BadMessage(ValueError):
+    """A message that must be ignored; ``kind`` groups them for once-per-kind logging."""
+
+    def __init__(self, kind: str, text: str):
+        super().__init__(text)
+        self.kind = kind
+
+
+@dataclass
+class OscContext:
+    """What the handlers need besides the state.
+
+    ``random_latent(seed)`` -> z; ``status()`` -> (z_dim, checkpoint name, sample rate Hz,
+    underruns, latency ms); ``directions``: the checkpoint's direction names.
+    """
+
+    state: SynthState
+    random_latent: Callable[[int], np.ndarray]
+    status: Callable[[], tuple]
+    directions: frozenset = frozenset()
+
+
+# --- validation ---------------------------------------------------------------------------
+def _number(v, tag: str, path: str):
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise BadMessage("wrong types", f"{path}: expected a number, got {type(v).__name__}")
+    if not math.isfinite(v):
+        raise BadMessage("not finite", f"{path}: NaN or infinite value")
+    if tag == "i":
+        if isinstance(v, float) and not v.is_integer():
+            raise BadMessage("wrong types", f"{path}: expected an integer, got {v!r}")
+        return int(v)
+    return float(v)
+
+
+def _clip(v, rng):
+    if rng is None:
+        return v
+    lo, hi = rng
+    return type(v)(min(max(v, lo), hi))
+
+
+def _latent_args(args: tuple, z_dim: int, path: str) -> np.ndarray:
+    if len(args) == 1 and isinstance(args[0], (bytes, bytearray)):
+        blob = args[0]
+        if len(blob) != 4 * z_dim:
+            raise BadMessage("blob size", f"{path}: blob must hold {z_dim} float32 "
+                                          f"({4 * z_dim} bytes), got {len(blob)} bytes")
+        z = np.frombuffer(bytes(blob), dtype="<f4").astype(np.float32)
+    else:
+        if len(args) != z_dim:
+            raise BadMessage("wrong length", f"{path}: expected {z_dim} floats or one blob, "
+                                             f"got {len(args)} arguments")
+        z = np.array([_number(a, "f", path) for a in args], dtype=np.float32)
+    if not np.all(np.isfinite(z)):
+        raise BadMessage("not finite", f"{path}: NaN or infinite value in the latent")
+    return np.clip(z, -10.0, 10.0)
+
+
+def check(a: Address, args: tuple, z_dim: int) -> tuple:
+    """Validated, converted and clipped arguments for address ``a``; BadMessage if unusable."""
+    if a.types == "f*":
+        return (_latent_args(args, z_dim, a.path),)
+    if len(args) != len(a.types):
+        raise BadMessage("wrong length", f"{a.path}: expected {len(a.types)} argument(s) "
+                                         f"'{a.types}', got {len(args)}")
+    out = []
+    ranges = a.ranges or (None,) * len(a.types)
+    for tag, v, rng in zip(a.types, args, ranges):
+        if tag == "s":
+            if not isinstance(v, str):
+                raise BadMessage("wrong types", f"{a.path}: expected a string")
+            out.append(v)
+        else:
+            out.append(_clip(_number(v, tag, a.path), rng))
+    return tuple(out)
+
+
+# --- handlers: one small function per address, (ctx, *validated args) -> reply or None --------
+def _latent(ctx: OscContext, z):
+    ctx.state.set_latent(z)
+
+
+def _latent_set(ctx: OscContext, index: int, value: float):
+    if not 0 <= index < ctx.state.z_dim:
+        raise BadMessage("index out of range",
+                         f"/lr/latent/set: index {index} outside 0..{ctx.state.z_dim - 1}")
+    ctx.state.set_latent_dim(index, value)
+
+
+def _latent_seed(ctx: OscContext, seed: int):
+    ctx.state.set_latent(ctx.random_latent(seed & 0xFFFFFFFF))
+
+
+def _direction(ctx: OscContext, name: str, amount: float):
+    if name not in ctx.directions:
+        known = ", ".join(sorted(ctx.directions)) or "none in this checkpoint"
+        raise BadMessage("unknown direction", f"/lr/latent/direction: unknown direction "
+                                              f"{name[:40]!r} (known: {known})")
+    ctx.state.set_direction(name, amount)
+
+
+def _band(ctx: OscContext, low: float, high: float):
+    ny = ctx.state.nyquist_hz
+    low, high = min(low, ny), min(high, ny)
+    if not low < high:
+        raise BadMessage("band order", f"/lr/synth/band: low edge {low:g} Hz must be below "
+                                       f"high edge {high:g} Hz")
+    ctx.state.set_band(low, high)
+
+
+def _status(ctx: OscContext):
+    return ("/lr/status", *ctx.status())
+
+
+def _state(ctx: OscContext):
+    return (STATE, json.dumps(ctx.state.values(), separators=(",", ":")))
+
+
+HANDLERS: dict[str, Callable] = {
+    "/lr/latent": _latent,
+    "/lr/latent/set": _latent_set,
+    "/lr/latent/seed": _latent_seed,
+    "/lr/latent/glide": lambda ctx, s: ctx.state.set_glide(s),
+    "/lr/latent/direction": _direction,
+    "/lr/synth/speed": lambda ctx, x: ctx.state.set_speed(x),
+    "/lr/synth/band": _band,
+    "/lr/synth/entropy": lambda ctx, x: ctx.state.set_entropy(x),
+    "/lr/synth/clarity": lambda ctx, x: ctx.state.set_clarity(x),
+    "/lr/synth/gain": lambda ctx, db: ctx.state.set_gain(db),
+    "/lr/synth/mapping": lambda ctx, on: ctx.state.set_mapping(on),
+    "/lr/status": _status,
+    STATE: _state,
+    "/lr/face/found": lambda ctx, i: ctx.state.set_face(found=i),
+    "/lr/face/rotation": lambda ctx, x: ctx.state.set_face(rotation=x),
+    "/lr/face/jaw": lambda ctx, x: ctx.state.set_face(jaw=x),
+    "/lr/face/brow": lambda ctx, x: ctx.state.set_face(brow=x),
+    "/lr/face/stillness": lambda ctx, x: ctx.state.set_face(stillness=x),
+    "/lr/face/energy": lambda ctx, r, j, b, s: ctx.state.set_face(rotation=r, jaw=j, brow=b,
+                                                                  stillness=s),
+    "/lr/face/pose": lambda ctx, y, p, r: ctx.state.set_face(pose=(y, p, r)),
+    "/lr/face/yaw_velocity": lambda ctx, v: ctx.state.set_face(yaw_velocity=v),
+}
+
+#: the table entries this daemon accepts, by path
+ACCEPTED: dict[str, Address] = {a.path: a for a in SYNTH_ADDRESSES + FACE_ADDRESSES}
+ACCEPTED[STATE] = Address(STATE, "", "synth", "ask for all current values")
+assert set(ACCEPTED) == set(HANDLERS), "address table and handlers disagree"
+
+
+class ErrorLog:
+    """Log each kind of bad input once at warning level, then at debug level; count all."""
+
+    def __init__(self):
+        self.seen: set[str] = set()
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, kind: str, text: str) -> None:
+        with self._lock:
+            self.count += 1
+            first = kind not in self.seen
+            self.seen.add(kind)
+        if first:
+            log.warning("ignored bad OSC input (%s): %s  [further ones of this kind: debug log]",
+                        kind, text)
+        else:
+            log.debug("ignored bad OSC input (%s): %s", kind, text)
+
+
+def apply_message(ctx: OscContext, path: str, args: Iterable, errors: ErrorLog) -> tuple | None:
+    """Validate and apply one message; returns the reply (``(address, *args)``) or None.
+
+    Never raises for bad input: a bad message gives ``("/lr/error", text)`` and no change.
+    """
+    try:
+        a = ACCEPTED.get(path)
+        if a is None:
+            raise BadMessage("unknown address", f"unknown address {path[:80]!r}")
+        return HANDLERS[path](ctx, *check(a, tuple(args), ctx.state.z_dim))
+    except BadMessage as exc:
+        errors(exc.kind, str(exc))
+        return (ERROR, str(exc))
+
+
+class _Dispatcher(Dispatcher):
+    """Routes every message through :func:`apply_message`; unparsable packets get an error."""
+
+    def __init__(self, ctx: OscContext, errors: ErrorLog):
+        super().__init__(strict_timing=False)
+        self.ctx, self.errors = ctx, errors
+
+    def call_handlers_for_packet(self, data: bytes, client_address) -> list:
+        try:
+            messages = [m.message for m in osc_packet.OscPacket(data).messages]
+        except osc_packet.ParseError as exc:
+            self.errors("malformed packet", f"malformed OSC packet ({str(exc)[:80]})")
+            return [(ERROR, "malformed OSC packet")]
+        except Exception as exc:  # noqa: BLE001 - python-osc raises odd things on garbage
+            self.errors("malformed packet", f"malformed OSC packet ({type(exc).__name__})")
+            return [(ERROR, "malformed OSC packet")]
+        replies = []
+        for m in messages:
+            r = apply_message(self.ctx, m.address, m.params, self.errors)
+            if r is not None:
+                replies.append(r)
+        return replies
+
+
+def parse_allow(cidrs: Iterable[str]) -> list:
+    """``--allow`` values -> ip networks; ValueError with the bad value."""
+    nets = []
+    for c in cidrs:
+        try:
+            nets.append(ipaddress.ip_network(c, strict=False))
+        except ValueError:
+            raise ValueError(f"--allow {c!r} is not an address or CIDR (e.g. 192.168.1.0/24)")
+    return nets
+
+
+class _Server(BlockingOSCUDPServer):
+    max_packet_size = 65535
+    allow: list = []
+
+    def verify_request(self, request, client_address) -> bool:
+        """Accept datagrams only from loopback and ``--allow`` networks (content checked later)."""
+        try:
+            ip = ipaddress.ip_address(client_address[0])
+        except ValueError:
+            return False
+        if ip.is_loopback or any(ip in n for n in self.allow):
+            return True
+        log.debug("dropped OSC from %s (not in --allow)", client_address[0])
+        return False
+
+    def handle_error(self, request, client_address) -> None:
+        log.exception("OSC handler failed for a packet from %s", client_address)
+
+
+class OscServer:
+    """The daemon's UDP OSC server, serving in its own thread until :meth:`close`."""
+
+    def __init__(self, ctx: OscContext, host: str = "127.0.0.1", port: int = 9000,
+                 allow: Iterable = ()):
+        self.errors = ErrorLog()
+        self._server = _Server((host, port), _Dispatcher(ctx, self.errors))
+        self._server.allow = list(allow)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.2,),
+                                        name="osc-server", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(2)

@@ -1,0 +1,138 @@
+"""Face recordings: one JSON object per line, one line per frame (design.md "--record").
+
+``{"t": seconds, "found": 0|1, "rotation": .., "jaw": .., "brow": .., "stillness": ..,
+"yaw": .., "pitch": .., "roll": .., "yaw_velocity": ..}``.  Reading validates every line and
+names the line number of the first bad one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+from bridge.errors import UserError
+from engine.face.controls import ENERGY_FIELDS, RECORD_FIELDS, FaceControls
+
+#: decimals written per field: enough for 7/14-bit MIDI and sub-degree pose, files stay small
+_DECIMALS = 5
+
+
+class RecordingError(UserError):
+    """A recording file that cannot be read; the message names the file and line."""
+
+
+def _parse_line(text: str, where: str, prev_t: float | None) -> FaceControls:
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RecordingError(f"{where}: not valid JSON ({exc.msg})") from None
+    if not isinstance(obj, dict):
+        raise RecordingError(f"{where}: expected a JSON object, got {type(obj).__name__}")
+    missing = [k for k in RECORD_FIELDS if k not in obj]
+    if missing:
+        raise RecordingError(f"{where}: missing field(s) {', '.join(missing)}")
+    values = {}
+    for key in RECORD_FIELDS:
+        v = obj[key]
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise RecordingError(f"{where}: field '{key}' must be a finite number, got {v!r}")
+        values[key] = float(v)
+    if values["found"] not in (0.0, 1.0):
+        raise RecordingError(f"{where}: field 'found' must be 0 or 1, got {obj['found']!r}")
+    for key in ENERGY_FIELDS:
+        if not 0.0 <= values[key] <= 1.0:
+            raise RecordingError(f"{where}: field '{key}' must be in [0, 1], got {obj[key]!r}")
+    if prev_t is not None and values["t"] < prev_t:
+        raise RecordingError(f"{where}: time 't' goes backwards ({values['t']} < {prev_t})")
+    values["found"] = int(values["found"])
+    return FaceControls(**values)
+
+
+def read_recording(path: str | Path) -> Iterator[FaceControls]:
+    """Yield one :class:`FaceControls` per line of a ``.jsonl`` recording.
+
+    Blank lines are skipped.  A missing/unreadable file or a malformed line raises
+    :class:`RecordingError` (a UserError: one line, CLI exit code 2) naming ``path:line``.
+    """
+    p = Path(path)
+    try:
+        fh = p.open("r", encoding="utf-8")
+    except FileNotFoundError:
+        raise RecordingError(f"recording not found: {p}") from None
+    except IsADirectoryError:
+        raise RecordingError(f"recording is a directory, not a file: {p}") from None
+    except OSError as exc:
+        raise RecordingError(f"cannot read recording {p}: {exc.strerror}") from None
+    prev_t = None
+    with fh:
+        lineno = 0
+        try:
+            for lineno, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                c = _parse_line(line, f"{p}:{lineno}", prev_t)
+                prev_t = c.t
+                yield c
+        except UnicodeDecodeError:
+            raise RecordingError(f"{p}:{lineno + 1}: not UTF-8 text") from None
+
+
+def load_recording(path: str | Path) -> list[FaceControls]:
+    """The whole recording, validated; an empty file is a RecordingError."""
+    frames = list(read_recording(path))
+    if not frames:
+        raise RecordingError(f"recording {path} has no frames")
+    return frames
+
+
+def format_line(c: FaceControls) -> str:
+    """One recording line (no newline) for ``c``."""
+    d = {}
+    for key in RECORD_FIELDS:
+        v = getattr(c, key)
+        d[key] = int(v) if key == "found" else round(float(v), _DECIMALS)
+    return json.dumps(d, separators=(",", ":"))
+
+
+class RecordingWriter:
+    """Append frames to a ``.jsonl`` file; ``close()`` (or the context manager) flushes.
+
+    Lines are flushed to the OS every ``flush_every`` frames so a killed process loses at most
+    that many.  Opening a path in a missing directory is a UserError.
+    """
+
+    def __init__(self, path: str | Path, flush_every: int = 30):
+        self.path = Path(path)
+        self.flush_every = max(1, int(flush_every))
+        self.count = 0
+        try:
+            self._fh = self.path.open("w", encoding="utf-8")
+        except OSError as exc:
+            raise UserError(f"cannot write recording {self.path}: {exc.strerror}") from None
+
+    def write(self, c: FaceControls) -> None:
+        self._fh.write(format_line(c) + "\n")
+        self.count += 1
+        if self.count % self.flush_every == 0:
+            self._fh.flush()
+
+    def close(self) -> None:
+        if not self._fh.closed:
+            self._fh.flush()
+            self._fh.close()
+
+    def __enter__(self) -> "RecordingWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def write_recording(path: str | Path, frames) -> int:
+    """Write an iterable of :class:`FaceControls`; returns the number of lines."""
+    with RecordingWriter(path) as w:
+        for c in frames:
+            w.write(c)
+        return w.count

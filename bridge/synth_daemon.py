@@ -1,0 +1,359 @@
+"""The synth daemon: OSC in -> latent glide -> GAN -> streaming voice -> JACK out.
+
+Threads (design.md "Synth daemon"):
+
+* OSC server (:mod:`bridge.osc_server`): validates messages and changes :class:`SynthState`.
+* generator (:mod:`bridge.generator_thread`): a GAN pass only when the latent moves, at most
+  ``max_rate`` per second; the newest image goes into a one-slot mailbox.
+* voice (:class:`VoiceRunner`): takes the newest image, sets the voice's controls, renders one
+  hop at a time, resamples to the JACK rate (soxr, streaming) and keeps the ring buffer at its
+  target fill.
+* JACK (:mod:`bridge.jack_out`): the process callback copies from the ring; a supervisor
+  reconnects when the server comes and goes.
+
+:func:`render` runs the same generator and voice offline on an audio-time clock.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bridge.errors import UserError
+from bridge.generator_thread import GeneratorThread, LatentGenerator, Mailbox
+from bridge.jack_out import JackOutput
+from bridge.osc_server import ErrorLog, OscContext, OscServer, apply_message
+from bridge.synth_state import SynthState
+
+log = logging.getLogger("latent_resonance.synth")
+
+
+# --- loading ------------------------------------------------------------------------------
+def load_synth_checkpoint(path: str | Path):
+    """(checkpoint, CodecParams) from ``path``; a missing or bad file is a UserError."""
+    from engine.gan.checkpoint import CheckpointError, load_checkpoint
+    from engine.spectral.codec import CodecParams
+
+    p = Path(path)
+    if not p.is_file():
+        from bridge.paths import DEFAULT_CHECKPOINT
+
+        hint = (" (the shipped default is missing: train one with `latent-resonance train` "
+                "or pass --checkpoint)") if p == DEFAULT_CHECKPOINT else ""
+        raise UserError(f"checkpoint not found: {p}{hint}")
+    try:
+        ckpt = load_checkpoint(p, device="cpu")
+    except CheckpointError as exc:
+        raise UserError(f"cannot use checkpoint {p}: {exc}") from None
+    return ckpt, CodecParams.from_dict(dict(ckpt.codec))
+
+
+#: the daemon's voice settings: look-ahead 2 hops and a 4-hop crossfade keep control latency
+#: low (see docs/synth.md, "Latency"); the Voice's own defaults (3 and 8) favour smoothness.
+LOOKAHEAD = 2
+XFADE_HOPS = 4
+
+
+def make_voice(codec, lookahead: int | None, seed: int, xfade_hops: int | None = None):
+    from engine.spectral.voice import Voice
+
+    return VoiceChain(Voice(codec, lookahead=LOOKAHEAD if lookahead is None else lookahead,
+                            seed=seed, xfade_hops=XFADE_HOPS if xfade_hops is None else xfade_hops))
+
+
+class VoiceChain:
+    """The voice followed by the output band-pass (see :mod:`engine.synth.bandpass` for why
+    the band is a time-domain filter here rather than the voice's spectral mask)."""
+
+    def __init__(self, voice):
+        from engine.synth.bandpass import StreamingBandpass
+
+        self.voice = voice
+        self.sample_rate, self.hop = voice.sample_rate, voice.hop
+        self.band = StreamingBandpass(voice.sample_rate)
+
+    @property
+    def latency_samples(self) -> int:
+        return int(self.voice.latency_samples)
+
+    def set_spectrogram(self, spec) -> None:
+        self.voice.set_spectrogram(spec)
+
+    def apply(self, c) -> None:
+        """Push a :class:`~bridge.synth_state.Controls` snapshot into the chain."""
+        self.voice.set_params(speed=c.speed, gain_db=c.gain_db, clarity=c.clarity)
+        self.band.set_band(c.band_low, c.band_high)
+
+    def next_hop(self) -> np.ndarray:
+        """One hop of audio (float32)."""
+        return self.band.process(self.voice.next_hop())
+
+
+# --- the live voice -----------------------------------------------------------------------
+class VoiceRunner:
+    """Voice thread: newest image -> voice hops -> soxr -> the JACK ring at its target fill.
+
+    ``buffer_ms``: audio kept queued ahead of JACK, on top of one JACK period (the main
+    latency/safety trade-off; underruns mean it is too small for the machine).
+    """
+
+    def __init__(self, voice, state: SynthState, mailbox: Mailbox, out: JackOutput,
+                 buffer_ms: float = 30.0):
+        self.voice, self.state, self.mailbox, self.out = voice, state, mailbox, out
+        self.buffer_ms = float(buffer_ms)
+        self.hops = 0
+        self.busy_s = 0.0  # time spent rendering hops (for the bench)
+        self.images = 0  # spectrograms handed to the voice
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="voice", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def target_fill(self, ring) -> int:
+        return int(self.buffer_ms * 1e-3 * ring.rate) + self.out.blocksize
+
+    def _run(self) -> None:
+        import soxr
+
+        ring, resampler, target = None, None, 0
+        serial, last_c = 0, None
+        sr = self.voice.sample_rate
+        while not self._stop.is_set():
+            r = self.out.ring
+            if r is None:
+                ring = None
+                self._stop.wait(0.05)
+                continue
+            if r is not ring:
+                ring = r
+                resampler = (soxr.ResampleStream(sr, ring.rate, 1, dtype="float32",
+                                                 quality="HQ") if ring.rate != sr else None)
+                target = self.target_fill(ring)
+            fill = ring.fill
+            if fill >= target:
+                time.sleep(min(0.004, max(0.0005, (fill - target) / ring.rate)))
+                continue
+            t0 = time.perf_counter()
+            spec, serial = self.mailbox.take(serial)
+            if spec is not None:
+                self.voice.set_spectrogram(spec)
+                self.images += 1
+            c = self.state.controls()
+            if c is not last_c:
+                self.voice.apply(c)
+                last_c = c
+            y = self.voice.next_hop()
+            if resampler is not None:
+                y = resampler.resample_chunk(y)
+            ring.write(np.asarray(y, dtype=np.float32))
+            if not ring.primed and ring.fill >= target:
+                ring.primed = True
+            self.hops += 1
+            self.busy_s += time.perf_counter() - t0
+
+
+class SynthDaemon:
+    """All threads of the daemon, started by :meth:`start`, stopped by :meth:`close`."""
+
+    def __init__(self, ckpt, codec, *, host="127.0.0.1", osc_port=9000, allow=(),
+                 connect=True, seed=0, max_rate=15.0, glide_mode="slerp", buffer_ms=30.0,
+                 lookahead=None, xfade_hops=None, oscquery_port=0, jack_server=None):
+        self.ckpt, self.codec = ckpt, codec
+        self.voice = make_voice(codec, lookahead, seed, xfade_hops)
+        self.state = SynthState(ckpt.random_latent(seed), nyquist_hz=self.voice.sample_rate / 2)
+        self.mailbox = Mailbox()
+        self.gen = LatentGenerator(ckpt, self.state, max_rate=max_rate, seed=seed,
+                                   glide_mode=glide_mode)
+        # first image before any thread starts: the voice always has something to play
+        self.voice.set_spectrogram(self.gen.step(time.monotonic()))
+        self.out = JackOutput(connect=connect, server=jack_server)
+        self.runner = VoiceRunner(self.voice, self.state, self.mailbox, self.out, buffer_ms)
+        self.gen_thread = GeneratorThread(self.gen, self.mailbox)
+        ctx = OscContext(self.state, ckpt.random_latent, self.status,
+                         frozenset(getattr(ckpt, "directions", {}) or {}))
+        self.osc = OscServer(ctx, host, osc_port, allow)
+        self.oscquery = None
+        if oscquery_port:
+            self.oscquery = _start_oscquery(oscquery_port, self.osc.port, self.state.values)
+
+    def status(self) -> tuple:
+        """(z_dim, checkpoint name, sample rate Hz, underruns, latency ms) for ``/lr/status``."""
+        rate = self.out.rate
+        if rate:
+            ring_ms = (self.runner.target_fill(self.out.ring) / rate) * 1e3 if self.out.ring else 0
+        else:
+            ring_ms = 0.0
+        latency = ring_ms + 1e3 * float(self.voice.latency_samples) / self.voice.sample_rate
+        return (int(self.state.z_dim), str(self.ckpt.name), int(rate or self.voice.sample_rate),
+                int(self.out.underruns), float(round(latency, 2)))
+
+    def start(self) -> None:
+        self.out.start()
+        self.gen_thread.start()
+        self.runner.start()
+
+    def close(self) -> None:
+        for part in (self.osc, self.oscquery):
+            if part is not None:
+                try:
+                    part.close()
+                except Exception:  # noqa: BLE001 - closing is best effort
+                    pass
+        self.gen_thread.stop()
+        self.runner.stop()
+        self.out.close()
+
+
+def _start_oscquery(port: int, osc_port: int, values):
+    """OSCQuery HTTP server when :mod:`bridge.oscquery` is available; None otherwise."""
+    try:
+        from bridge.oscquery import start_oscquery
+    except ImportError as exc:
+        log.info("OSCQuery not available (%s); continuing without it", exc)
+        return None
+    try:
+        return start_oscquery(port, osc_port, values, name="latent-resonance")
+    except OSError as exc:
+        log.warning("OSCQuery server not started on port %d: %s (use --oscquery-port 0 to "
+                    "turn it off)", port, exc.strerror or exc)
+        return None
+
+
+# --- offline render -----------------------------------------------------------------------
+def face_messages(c) -> list[tuple[str, tuple]]:
+    """The OSC messages the face engine sends for one :class:`FaceControls` frame."""
+    return [("/lr/face/found", (int(c.found),)),
+            ("/lr/face/energy", (c.rotation, c.jaw, c.brow, c.stillness)),
+            ("/lr/face/pose", (c.yaw, c.pitch, c.roll)),
+            ("/lr/face/yaw_velocity", (c.yaw_velocity,))]
+
+
+def load_face_events(path) -> list[tuple[float, str, tuple]]:
+    """A face recording as timed OSC messages, times from the first frame (seconds)."""
+    from bridge.recording import load_recording
+
+    frames = load_recording(path)
+    t0 = frames[0].t
+    return [(c.t - t0, p, a) for c in frames for p, a in face_messages(c)]
+
+
+def load_script(path) -> list[tuple[float, str, tuple]]:
+    """An OSC script: JSON lines ``{"t": s, "address": "/lr/...", "args": [...]}``.
+
+    ``args`` items are numbers or strings; ``{"blob": [floats]}`` becomes a float32 blob.  A bad
+    line is a UserError naming ``path:line``.  Events are sorted by time.
+    """
+    p = Path(path)
+    try:
+        lines = p.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise UserError(f"OSC script not found: {p}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read OSC script {p}: {exc}") from None
+    events = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        where = f"{p}:{n}"
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise UserError(f"{where}: not valid JSON ({exc.msg})") from None
+        if not isinstance(obj, dict):
+            raise UserError(f"{where}: expected an object with t, address, args")
+        t, addr, args = obj.get("t"), obj.get("address"), obj.get("args", [])
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or t < 0:
+            raise UserError(f"{where}: 't' must be a finite number of seconds >= 0")
+        if not isinstance(addr, str) or not addr.startswith("/"):
+            raise UserError(f"{where}: 'address' must be an OSC address string")
+        if not isinstance(args, list):
+            raise UserError(f"{where}: 'args' must be a list")
+        conv = []
+        for a in args:
+            if isinstance(a, dict) and isinstance(a.get("blob"), list):
+                try:
+                    conv.append(np.asarray(a["blob"], dtype="<f4").tobytes())
+                except (TypeError, ValueError):
+                    raise UserError(f"{where}: 'blob' must be a list of numbers") from None
+            elif isinstance(a, (int, float, str)) and not isinstance(a, bool):
+                conv.append(a)
+            else:
+                raise UserError(f"{where}: unsupported argument {a!r}")
+        events.append((float(t), addr, tuple(conv)))
+    events.sort(key=lambda e: e[0])
+    return events
+
+
+def render(ckpt, codec, out_path, duration: float, events=(), seed: int = 0,
+           max_rate: float = 15.0, glide_mode: str = "slerp", lookahead=None, xfade_hops=None,
+           progress=None) -> dict:
+    """Render ``duration`` seconds offline with the daemon's generator and voice.
+
+    ``events``: (t seconds, address, args) applied through the same validation and handlers as
+    OSC.  The clock is audio time, so the result is the same on any machine; with a fixed
+    ``seed`` it is bit-identical.  Writes a 24-bit WAV at the model rate; returns stats.
+    """
+    import soundfile as sf
+    import torch
+
+    torch.manual_seed(seed)
+    voice = make_voice(codec, lookahead, seed, xfade_hops)
+    sr, hop = int(voice.sample_rate), int(voice.hop)
+    state = SynthState(ckpt.random_latent(seed), nyquist_hz=sr / 2)
+    errors = ErrorLog()
+    ctx = OscContext(state, ckpt.random_latent,
+                     lambda: (state.z_dim, str(ckpt.name), sr, 0, 0.0),
+                     frozenset(getattr(ckpt, "directions", {}) or {}))
+    gen = LatentGenerator(ckpt, state, max_rate=max_rate, seed=seed, glide_mode=glide_mode)
+    n_hops = int(math.ceil(duration * sr / hop))
+    out = np.zeros(n_hops * hop, dtype=np.float32)
+    events = list(events)
+    k_ev, last_c = 0, None
+    t_gen = t_voice = 0.0
+    for k in range(n_hops):
+        now = k * hop / sr
+        while k_ev < len(events) and events[k_ev][0] <= now:
+            _, path, args = events[k_ev]
+            apply_message(ctx, path, args, errors)
+            k_ev += 1
+        t0 = time.perf_counter()
+        spec = gen.step(now)
+        t1 = time.perf_counter()
+        if spec is not None:
+            voice.set_spectrogram(spec)
+        c = state.controls()
+        if c is not last_c:
+            voice.apply(c)
+            last_c = c
+        out[k * hop:(k + 1) * hop] = voice.next_hop()
+        t_voice += time.perf_counter() - t1
+        t_gen += t1 - t0
+        if progress is not None:
+            progress(k + 1, n_hops)
+    out = out[: int(round(duration * sr))]
+    peak = float(np.max(np.abs(out))) if out.size else 0.0
+    if peak > 1.0:
+        log.warning("render peaks at %.2f (%.1f dB over full scale); lower /lr/synth/gain",
+                    peak, 20 * math.log10(peak))
+    stats = {"seconds": duration, "sample_rate": sr, "generator_passes": gen.passes,
+             "generator_s": t_gen, "voice_s": t_voice, "bad_messages": errors.count,
+             "peak": peak}
+    if out_path is None:
+        return {**stats, "audio": out}
+    try:
+        Path(out_path).parent.mkdir(parents=True, exist_ok=True)
+        sf.write(str(out_path), out, sr, subtype="PCM_24")  # FLOAT would add a time-stamped PEAK chunk
+    except (OSError, RuntimeError) as exc:
+        raise UserError(f"cannot write {out_path}: {exc}") from None
+    return stats

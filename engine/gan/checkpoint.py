@@ -1,0 +1,191 @@
+"""Generator checkpoints: save/load plain tensors + JSON-able config, never pickled code.
+
+A generator file is ``torch.save`` of a dict::
+
+    {"format": "latent-resonance-generator", "version": 1, "name": str,
+     "gan_config": GanConfig.to_dict(), "codec": CodecParams.to_dict(),
+     "state_dict": Generator (EMA) weights incl. w_avg and const noise,
+     "directions": {name: (w_dim,) tensor}, "card": dict}
+
+A training state (``state.pt`` written by ``latent-resonance train``) is also accepted; its EMA
+generator is used.  Loading uses ``torch.load(weights_only=True)``; anything else raises
+:class:`CheckpointError` with a one-line message.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from engine.gan.model import GanConfig, Generator
+
+FORMAT = "latent-resonance-generator"
+TRAIN_FORMAT = "latent-resonance-train"
+VERSION = 1
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file is missing, corrupt, or not one of ours."""
+
+
+class Checkpoint:
+    """A loaded generator, ready to make spectrograms (numpy in, numpy out).
+
+    Attributes: ``name``, ``z_dim``, ``codec`` (dict of CodecParams fields), ``card`` (dict),
+    ``directions`` (name -> (w_dim,) float32 unit-std vectors in W), ``resolution``
+    (n_mels, frames), ``config`` (GanConfig), ``generator`` (torch module, eval mode).
+    """
+
+    def __init__(self, generator: Generator, name: str, codec: dict, card: dict | None = None,
+                 directions: dict[str, np.ndarray] | None = None, device: str = "cpu"):
+        self.generator = generator.eval().requires_grad_(False)
+        self.config: GanConfig = generator.cfg
+        self.name = str(name)
+        self.codec = dict(codec)
+        self.card = dict(card or {})
+        self.directions = {k: np.asarray(v, np.float32) for k, v in (directions or {}).items()}
+        self.device = torch.device(device)
+
+    @property
+    def z_dim(self) -> int:
+        return int(self.config.z_dim)
+
+    @property
+    def w_dim(self) -> int:
+        return int(self.config.w_dim)
+
+    @property
+    def resolution(self) -> tuple[int, int]:
+        return tuple(self.config.resolution)
+
+    def random_latent(self, seed: int) -> np.ndarray:
+        """Standard-normal z (z_dim,) float32, deterministic in ``seed``."""
+        return np.random.default_rng(int(seed)).standard_normal(self.z_dim).astype(np.float32)
+
+    def _z(self, z) -> tuple[torch.Tensor, bool]:
+        arr = np.asarray(z, dtype=np.float32)
+        single = arr.ndim == 1
+        arr = arr[None] if single else arr
+        if arr.ndim != 2 or arr.shape[1] != self.z_dim:
+            raise ValueError(f"z must be ({self.z_dim},) or (N, {self.z_dim}), got {np.shape(z)}")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError("z contains NaN or inf")
+        return torch.from_numpy(arr).to(self.device), single
+
+    def w_offset(self, directions: dict[str, float] | None) -> torch.Tensor | None:
+        """Sum of ``amount * direction`` over named directions (unknown names raise)."""
+        if not directions:
+            return None
+        off = np.zeros(self.w_dim, np.float32)
+        for name, amount in directions.items():
+            if name not in self.directions:
+                raise ValueError(f"unknown direction {name!r}; known: {sorted(self.directions)}")
+            off += float(amount) * self.directions[name]
+        return torch.from_numpy(off).to(self.device)
+
+    def mapped(self, z, truncation: float = 1.0, directions: dict[str, float] | None = None):
+        """z -> w (torch, (N, w_dim)) with truncation psi and direction offsets applied."""
+        zt, _ = self._z(z)
+        with torch.inference_mode():
+            w = self.generator.map(zt, float(truncation))
+            off = self.w_offset(directions)
+            return w if off is None else w + off
+
+    def generate(self, z, truncation: float = 1.0, noise: float = 1.0,
+                 directions: dict[str, float] | None = None,
+                 noise_seed: int | None = None) -> np.ndarray:
+        """Spectrogram(s) for latent(s) ``z``: (z_dim,) -> (n_mels, frames); (N, z_dim) ->
+        (N, n_mels, frames); float32 in [-1, 1], row 0 = lowest mel band.
+
+        ``truncation``: psi, 1 = none, 0 = the mean latent.  ``noise``: multiplier of the
+        per-layer noise inputs (0 = none, 1 = as trained); the noise maps are fixed (the same
+        z gives the same image) unless ``noise_seed`` draws fresh ones.  ``directions``:
+        {name: amount} added in W (amount 1 = one standard deviation along it).
+        """
+        zt, single = self._z(z)
+        gen = None if noise_seed is None else torch.Generator().manual_seed(int(noise_seed))
+        with torch.inference_mode():
+            w = self.generator.map(zt, float(truncation))
+            off = self.w_offset(directions)
+            if off is not None:
+                w = w + off
+            img = self.generator.synthesize(w, float(noise), gen)
+            out = img[:, 0].clamp(-1.0, 1.0).cpu().numpy().astype(np.float32, copy=False)
+        return out[0] if single else out
+
+    # ---------------------------------------------------------------- saving
+    def to_dict(self) -> dict:
+        return {"format": FORMAT, "version": VERSION, "name": self.name,
+                "gan_config": self.config.to_dict(), "codec": dict(self.codec),
+                "state_dict": {k: v.detach().cpu() for k, v in self.generator.state_dict().items()},
+                "directions": {k: torch.from_numpy(np.asarray(v, np.float32))
+                               for k, v in self.directions.items()},
+                "card": self.card}
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        torch.save(self.to_dict(), tmp)
+        tmp.replace(path)
+        return path
+
+
+def _build(gan_config: dict, state_dict: dict, where: str) -> Generator:
+    try:
+        cfg = GanConfig.from_dict(gan_config)
+        g = Generator(cfg)
+        g.load_state_dict(state_dict)
+    except (TypeError, ValueError, KeyError, RuntimeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(f"{where}: generator weights do not match its config ({first})") from None
+    return g
+
+
+def load_checkpoint(path: str | Path, device: str = "cpu") -> Checkpoint:
+    """Load a generator (or training-state) file with ``weights_only=True``.
+
+    Raises :class:`CheckpointError` (a ``ValueError``) with one line for a missing, corrupt or
+    foreign file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint not found: {path}")
+    try:
+        d = torch.load(str(path), map_location=device, weights_only=True)
+    except Exception as exc:  # zip/pickle errors come in many types
+        msg = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(f"{path.name}: not a readable checkpoint ({msg})") from None
+    if not isinstance(d, dict) or d.get("format") not in (FORMAT, TRAIN_FORMAT):
+        raise CheckpointError(f"{path.name}: not a latent-resonance checkpoint "
+                              f"(expected format {FORMAT!r})")
+    if int(d.get("version", -1)) > VERSION:
+        raise CheckpointError(f"{path.name}: checkpoint version {d.get('version')} is newer "
+                              f"than this program understands ({VERSION})")
+    try:
+        if d["format"] == FORMAT:
+            g = _build(d["gan_config"], d["state_dict"], path.name)
+            directions = {k: v.cpu().numpy() for k, v in d.get("directions", {}).items()}
+            ck = Checkpoint(g, d.get("name", path.stem), d["codec"], d.get("card", {}),
+                            directions, device)
+        else:
+            g = _build(d["trainer"]["gan_config"], d["trainer"]["G_ema"], path.name)
+            ck = Checkpoint(g, d.get("name", path.stem), d["codec"], d.get("card", {}), {}, device)
+    except KeyError as exc:
+        raise CheckpointError(f"{path.name}: checkpoint lacks the field {exc}") from None
+    ck.generator.to(device)
+    return ck
+
+
+def random_checkpoint(cfg: GanConfig | None = None, codec: dict | None = None, seed: int = 0,
+                      name: str = "random") -> Checkpoint:
+    """An untrained generator (for development and tests)."""
+    cfg = cfg or GanConfig()
+    torch.manual_seed(seed)
+    g = Generator(cfg)
+    codec = codec or {"sr": 22050, "n_fft": 2048, "hop_length": 512,
+                      "n_mels": cfg.resolution[0], "frames": cfg.resolution[1],
+                      "top_db": 80.0, "fmin": 0.0, "fmax": None}
+    return Checkpoint(g, name, codec, {"note": "untrained random weights"})

@@ -1,0 +1,168 @@
+"""One GAN training step at a time: non-saturating logistic loss, lazy R1, EMA generator,
+adaptive (ADA-style) augmentation probability.  Pure computation: the caller (``latent-resonance
+train``) owns the loop, progress bar and files; :meth:`Trainer.state_dict` /
+:meth:`Trainer.load_state_dict` make resuming exact (weights, optimisers, RNG, ADA p, counters).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+
+from engine.gan.augment import augment
+from engine.gan.model import Discriminator, GanConfig, Generator
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation settings.  ``ema_kimg``: EMA half-life in thousands of images (ramped up by
+    ``ema_rampup`` x images seen); ``ada_target``: wanted mean sign of D(real);
+    ``ada_kimg``: images for ADA's p to move by 1."""
+
+    batch: int = 8
+    lr_g: float = 0.002
+    lr_d: float = 0.002
+    betas: tuple[float, float] = (0.0, 0.99)
+    r1_gamma: float = 0.2
+    r1_every: int = 16
+    ema_kimg: float = 2.0
+    ema_rampup: float = 0.05
+    ada_target: float = 0.6
+    ada_interval: int = 4
+    ada_kimg: float = 20.0
+    ada_p_max: float = 0.8
+    seed: int = 0
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["betas"] = list(self.betas)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        names = cls.__dataclass_fields__.keys()
+        kw = {k: v for k, v in d.items() if k in names}
+        if "betas" in kw:
+            kw["betas"] = tuple(float(b) for b in kw["betas"])
+        return cls(**kw)
+
+
+class Trainer:
+    """Holds G, D, the EMA generator ``G_ema``, optimisers and training data (N, 1, H, W)."""
+
+    def __init__(self, data: torch.Tensor, gan: GanConfig, cfg: TrainConfig,
+                 device: str | torch.device = "cpu", rank: int = 0, grad_sync=None):
+        """``rank``: process index under torch.distributed (its own data/latent stream);
+        ``grad_sync(module)``: called after each backward to average gradients across
+        processes (None when training alone)."""
+        if data.ndim != 4 or data.shape[1] != 1 or tuple(data.shape[2:]) != gan.resolution:
+            raise ValueError(f"training data must be (N, 1, {gan.resolution[0]}, "
+                             f"{gan.resolution[1]}), got {tuple(data.shape)}")
+        self.gan, self.cfg, self.device = gan, cfg, torch.device(device)
+        torch.manual_seed(cfg.seed)
+        self.G = Generator(gan).to(self.device)
+        self.D = Discriminator(gan).to(self.device)
+        self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=cfg.lr_g, betas=cfg.betas)
+        r1_ratio = cfg.r1_every / (cfg.r1_every + 1)  # lazy-regularisation correction
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=cfg.lr_d * r1_ratio,
+                                      betas=tuple(b ** r1_ratio for b in cfg.betas))
+        self.data = data                      # kept on CPU (float16 or float32)
+        self.gen = torch.Generator().manual_seed(cfg.seed + 1_000_003 * rank)
+        self.grad_sync = grad_sync
+        self.step_count = 0
+        self.nimg = 0
+        self.ada_p = 0.0
+        self._ada_acc: list[float] = []
+
+    # -------------------------------------------------------------- one step
+    def _batch(self) -> torch.Tensor:
+        idx = torch.randint(0, self.data.shape[0], (self.cfg.batch,), generator=self.gen)
+        return self.data[idx].to(self.device, torch.float32)
+
+    def _z(self) -> torch.Tensor:
+        return torch.randn(self.cfg.batch, self.gan.z_dim, generator=self.gen).to(self.device)
+
+    def step(self) -> dict[str, float]:
+        """One D update (with lazy R1 every ``r1_every`` steps) and one G update; returns
+        losses and the current augmentation probability."""
+        cfg, g = self.cfg, self.gen
+        self.G.train()
+        self.D.train()
+        # ---- discriminator
+        real = self._batch()
+        with torch.no_grad():
+            fake = self.G(self._z(), noise_gen=g)
+        real_aug = augment(real, self.ada_p, g)
+        logits_real = self.D(real_aug)
+        logits_fake = self.D(augment(fake, self.ada_p, g))
+        loss_d = F.softplus(logits_fake).mean() + F.softplus(-logits_real).mean()
+        self.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        r1 = 0.0
+        if cfg.r1_every > 0 and self.step_count % cfg.r1_every == 0:
+            x = real_aug.detach().requires_grad_(True)
+            (grad,) = torch.autograd.grad(self.D(x).sum(), x, create_graph=True)
+            penalty = grad.square().sum(dim=(1, 2, 3)).mean()
+            (penalty * (cfg.r1_gamma / 2) * cfg.r1_every).backward()
+            r1 = float(penalty.detach())
+        if self.grad_sync:
+            self.grad_sync(self.D)
+        self.opt_d.step()
+        # ---- ADA: adjust p from the sign of D on reals
+        self._ada_acc.append(float(torch.sign(logits_real.detach()).mean()))
+        if len(self._ada_acc) >= cfg.ada_interval:
+            rt = sum(self._ada_acc) / len(self._ada_acc)
+            adjust = (1 if rt > cfg.ada_target else -1) * cfg.batch * cfg.ada_interval / (cfg.ada_kimg * 1000)
+            self.ada_p = float(min(cfg.ada_p_max, max(0.0, self.ada_p + adjust)))
+            self._ada_acc.clear()
+        # ---- generator
+        self.D.requires_grad_(False)
+        fake = self.G(self._z(), noise_gen=g, update_w_avg=True)
+        loss_g = F.softplus(-self.D(augment(fake, self.ada_p, g))).mean()
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        if self.grad_sync:
+            self.grad_sync(self.G)
+        self.opt_g.step()
+        self.D.requires_grad_(True)
+        # ---- EMA
+        self.nimg += cfg.batch
+        self.step_count += 1
+        ema_nimg = cfg.ema_kimg * 1000
+        if cfg.ema_rampup:
+            ema_nimg = min(ema_nimg, self.nimg * cfg.ema_rampup)
+        beta = 0.5 ** (cfg.batch / max(ema_nimg, 1e-8))
+        with torch.no_grad():
+            for pe, p in zip(self.G_ema.parameters(), self.G.parameters()):
+                pe.copy_(p.lerp(pe, beta))
+            for be, b in zip(self.G_ema.buffers(), self.G.buffers()):
+                be.copy_(b)
+        return {"loss_d": float(loss_d), "loss_g": float(loss_g), "r1": r1,
+                "d_real": float(logits_real.mean()), "d_fake": float(logits_fake.mean()),
+                "ada_p": self.ada_p}
+
+    # -------------------------------------------------------------- resume
+    def state_dict(self) -> dict:
+        """Everything needed to continue exactly: tensors and plain values only."""
+        return {"G": self.G.state_dict(), "D": self.D.state_dict(),
+                "G_ema": self.G_ema.state_dict(), "opt_g": self.opt_g.state_dict(),
+                "opt_d": self.opt_d.state_dict(), "rng": self.gen.get_state(),
+                "step": self.step_count, "nimg": self.nimg, "ada_p": self.ada_p,
+                "ada_acc": list(self._ada_acc), "gan_config": self.gan.to_dict(),
+                "train_config": self.cfg.to_dict()}
+
+    def load_state_dict(self, sd: dict) -> None:
+        self.G.load_state_dict(sd["G"])
+        self.D.load_state_dict(sd["D"])
+        self.G_ema.load_state_dict(sd["G_ema"])
+        self.opt_g.load_state_dict(sd["opt_g"])
+        self.opt_d.load_state_dict(sd["opt_d"])
+        self.gen.set_state(sd["rng"])
+        self.step_count = int(sd["step"])
+        self.nimg = int(sd["nimg"])
+        self.ada_p = float(sd["ada_p"])
+        self._ada_acc = [float(v) for v in sd.get("ada_acc", [])]

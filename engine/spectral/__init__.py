@@ -1,0 +1,45 @@
+"""Spectral engine: the origin-compatible spectrogram codec, whole-image and streaming phase
+reconstruction, and the synthesis voice.
+
+Pipeline: :mod:`.codec` (audio <-> [-1, 1] mel arrays <-> PNG) -> :mod:`.melinv` (mel -> linear
+power) -> :mod:`.reconstruct` (whole image -> audio) or :mod:`.streaming` (frame by frame) ->
+:mod:`.voice` (playhead, masks, crossfades). :mod:`.reference` keeps the origin's slow path for
+benchmarks.
+"""
+
+from .codec import (
+    CodecParams,
+    DEFAULT_CODEC,
+    audio_to_spectrogram,
+    check_spectrogram,
+    fit_frames,
+    image_to_spectrogram,
+    load_audio,
+    mel_basis,
+    process_directory,
+    save_audio,
+    spectrogram_to_image,
+)
+from .melinv import MelInverse, mel_inverse
+from .reconstruct import spectrogram_to_audio
+from .streaming import StreamingReconstructor
+from .voice import Voice
+
+__all__ = [
+    "CodecParams",
+    "DEFAULT_CODEC",
+    "MelInverse",
+    "StreamingReconstructor",
+    "Voice",
+    "audio_to_spectrogram",
+    "check_spectrogram",
+    "fit_frames",
+    "image_to_spectrogram",
+    "load_audio",
+    "mel_basis",
+    "mel_inverse",
+    "process_directory",
+    "save_audio",
+    "spectrogram_to_audio",
+    "spectrogram_to_image",
+]

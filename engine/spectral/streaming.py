@@ -1,0 +1,156 @@
+"""Streaming phase reconstruction: one magnitude frame in, one hop of audio out.
+
+RTISI-LA (Zhu, Beauregard & Wyse 2007) with fast-Griffin-Lim momentum (Perraudin et al. 2013)
+on the look-ahead window. Frame ``t`` (``n_fft`` samples starting at ``t * hop`` in stream time)
+enters with a phase taken from the overlap of the frames before it (RTISI's initialisation);
+the ``lookahead + 1`` newest frames are then refined together by Griffin-Lim projections while
+older frames stay fixed; the oldest frame is committed and the hop it completes is returned.
+
+Latency: the audio of a frame starts ``lookahead`` hops after it was pushed
+(``latency_samples = lookahead * hop``). Hand-written: librosa/torchaudio only offer offline
+Griffin-Lim over a whole spectrogram, nothing frame-by-frame with a look-ahead.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.fft
+from numpy.lib.stride_tricks import as_strided
+
+
+def window_norm(window: np.ndarray, hop: int) -> np.ndarray:
+    """Sum of ``window**2`` over all hop shifts, one period of ``hop`` samples (float32)."""
+    n = len(window)
+    out = np.zeros(hop, dtype=np.float64)
+    w2 = window.astype(np.float64) ** 2
+    for start in range(0, n, hop):
+        seg = w2[start:start + hop]
+        out[: len(seg)] += seg
+    return out.astype(np.float32)
+
+
+class StreamingReconstructor:
+    """Frame-by-frame phase reconstruction (RTISI-LA with momentum).
+
+    Parameters: ``n_fft`` and ``hop`` (samples), ``lookahead`` frames (0..; latency in hops),
+    ``n_iter`` Griffin-Lim projections per pushed frame, ``momentum`` (0 = plain Griffin-Lim,
+    ~0.5 works well online), ``seed`` for the random phase used where the past is silent.
+
+    Magnitudes follow librosa's unnormalised STFT (a sine of amplitude A peaks near
+    ``A * sum(window) / 2``). Real-time safe: :meth:`push` allocates only numpy temporaries of
+    frame size, never blocks, never grows state.
+    """
+
+    def __init__(self, n_fft: int = 2048, hop: int = 512, lookahead: int = 3, n_iter: int = 4,
+                 momentum: float = 0.5, seed: int = 0) -> None:
+        if hop <= 0 or n_fft < hop:
+            raise ValueError(f"need 0 < hop <= n_fft, got hop={hop}, n_fft={n_fft}")
+        if lookahead < 0 or n_iter < 1:
+            raise ValueError("lookahead must be >= 0 and n_iter >= 1")
+        self.n_fft, self.hop = int(n_fft), int(hop)
+        self.lookahead, self.n_iter, self.momentum = int(lookahead), int(n_iter), float(momentum)
+        self.n_freq = self.n_fft // 2 + 1
+        k = self.lookahead + 1  # frames refined together
+        self._k = k
+        self.window = scipy_hann(self.n_fft)
+        self._buf_len = (k - 1) * self.hop + self.n_fft
+        # denominator of the least-squares overlap-add: steady state for all frames up to the
+        # newest one; frames after it do not exist yet, so the tail is covered by fewer frames.
+        period = window_norm(self.window, self.hop)
+        den = np.zeros(self._buf_len, dtype=np.float64)
+        w2 = self.window.astype(np.float64) ** 2
+        first = -((self.n_fft + self.hop - 1) // self.hop)
+        for j in range(first, k):  # frames before the window plus the k active ones
+            s = j * self.hop
+            lo, hi = max(s, 0), min(s + self.n_fft, self._buf_len)
+            if hi > lo:
+                den[lo:hi] += w2[lo - s:hi - s]
+        self._den_inv = (1.0 / np.maximum(den, 1e-3 * period.max())).astype(np.float32)
+        self._out_scale = (1.0 / period).astype(np.float32)
+        rng = np.random.default_rng(seed)
+        self._noise = (np.exp(2j * np.pi * rng.random((16, self.n_freq))) * 1e-7).astype(np.complex64)
+        self._noise_i = 0
+        self.reset()
+
+    @property
+    def latency_samples(self) -> int:
+        """Samples from pushing a frame to the first output sample it contributes to."""
+        return self.lookahead * self.hop
+
+    def reset(self) -> None:
+        """Forget all frames (silence)."""
+        k = self._k
+        self._fixed = np.zeros(self._buf_len, dtype=np.float32)  # committed frames, unnormalised
+        self._y = np.zeros(self._buf_len, dtype=np.float32)
+        self._spec = np.zeros((k, self.n_freq), dtype=np.complex64)  # current estimates
+        self._prev = np.zeros((k, self.n_freq), dtype=np.complex64)  # last projections
+        self._mag = np.zeros((k, self.n_freq), dtype=np.float32)
+        self._frames_view = as_strided(self._y, shape=(k, self.n_fft),
+                                       strides=(self.hop * 4, 4), writeable=False)
+
+    def _synthesise(self, spec: np.ndarray) -> None:
+        """self._y = normalised overlap-add of the fixed part and the active frames."""
+        frames = scipy.fft.irfft(spec, n=self.n_fft, axis=-1)
+        frames *= self.window
+        y = self._y
+        np.copyto(y, self._fixed)
+        h, n = self.hop, self.n_fft
+        for i in range(self._k):
+            y[i * h:i * h + n] += frames[i]
+        y *= self._den_inv
+
+    def _project(self, seed_newest: bool = False) -> np.ndarray:
+        """Magnitude-constrained projection of the STFT of self._y (k, n_freq) complex64.
+
+        ``seed_newest`` adds a tiny random-phase spectrum to the newest frame first, so bins
+        where the past is silent get a random phase instead of the arbitrary angle of 0."""
+        s = scipy.fft.rfft(self._frames_view * self.window, axis=-1)
+        if seed_newest:
+            s[-1] += self._noise[self._noise_i]
+            self._noise_i = (self._noise_i + 1) % len(self._noise)
+        a = np.abs(s)
+        a += 1e-12
+        np.divide(self._mag, a, out=a)
+        s *= a
+        return s
+
+    def push(self, magnitude: np.ndarray) -> np.ndarray:
+        """Add the next magnitude frame (n_freq,) and return the hop of audio it completes.
+
+        The returned hop (float32, ``hop`` samples, new array) is final: it depends on this
+        frame's look-ahead window and never changes again.
+        """
+        k, h, n = self._k, self.hop, self.n_fft
+        self._mag[k - 1] = magnitude
+        self._spec[k - 1] = 0.0
+        # first pass: the new frame's phase comes from the overlap of older frames (RTISI)
+        self._synthesise(self._spec)
+        proj = self._project(seed_newest=True)
+        self._prev[k - 1] = proj[k - 1]
+        self._spec[:] = proj + self.momentum * (proj - self._prev)
+        self._prev[:] = proj
+        for _ in range(self.n_iter - 1):
+            self._synthesise(self._spec)
+            proj = self._project()
+            np.subtract(proj, self._prev, out=self._spec)
+            self._spec *= self.momentum
+            self._spec += proj
+            self._prev[:] = proj
+        # commit the oldest frame (its last projection: consistent magnitude)
+        oldest = scipy.fft.irfft(self._prev[0], n=n)
+        oldest *= self.window
+        self._fixed[:n] += oldest
+        out = self._fixed[:h] * self._out_scale
+        # shift everything by one hop
+        self._fixed[:-h] = self._fixed[h:]
+        self._fixed[-h:] = 0.0
+        for arr in (self._spec, self._prev, self._mag):
+            arr[:-1] = arr[1:]
+        return out
+
+
+def scipy_hann(n: int) -> np.ndarray:
+    """Periodic Hann window (librosa's STFT default), float32."""
+    import scipy.signal
+
+    return scipy.signal.get_window("hann", n, fftbins=True).astype(np.float32)

@@ -1,0 +1,283 @@
+"""The synthesis voice: a playhead over a spectrogram, masks, and streaming reconstruction.
+
+Each :meth:`Voice.next_hop` call advances the playhead by ``speed`` columns, interpolates the
+linear magnitude between the two neighbouring columns (crossfading the loop end into its start,
+and old spectrograms into new ones), applies the band-pass and clarity masks, pushes the frame
+into a :class:`~engine.spectral.streaming.StreamingReconstructor` and returns one hop of audio
+with the output gain ramped across the hop. Pure and single-threaded: the caller owns the thread.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .codec import CodecParams, check_spectrogram
+from .melinv import mel_inverse
+from .streaming import StreamingReconstructor
+
+MAX_SPEED = 4.0
+_BLOCK = 8  # spectrogram columns converted mel -> linear at a time (lazy)
+
+
+class _Layer:
+    """One spectrogram: values in [-1, 1] plus a lazy cache of linear magnitudes per column."""
+
+    def __init__(self, spec: np.ndarray, voice: "Voice") -> None:
+        codec = voice.codec
+        self.spec = spec
+        self.frames = spec.shape[1]
+        self.loop_xfade = min(voice.loop_xfade, self.frames // 4)
+        self.loop_len = self.frames - self.loop_xfade  # columns per loop (>= 1)
+        self.weight = 0.0
+        self.target = 1.0
+        self._inv = voice._inv
+        self._n_refine = voice.n_refine
+        self._top_db = codec.top_db
+        self._lin = np.zeros((self.frames, codec.n_freq), dtype=np.float32)
+        self._done = np.zeros((self.frames + _BLOCK - 1) // _BLOCK, dtype=bool)
+        # level: the loudest column (by linear power) plays at RMS `voice.level`
+        power = np.power(np.float32(10.0), (spec + 1.0) * (self._top_db / 20.0) - self._top_db / 10.0)
+        col_energy = self._inv.energy @ power  # linear power per column
+        ref = float(np.max(col_energy))
+        self.gain = 0.0 if ref <= 0 else voice.level / math.sqrt(ref * voice._rms_per_energy)
+
+    def column(self, i: int) -> np.ndarray:
+        """Linear magnitude of column ``i`` (n_freq,), computed on first use in blocks."""
+        b = i // _BLOCK
+        if not self._done[b]:
+            lo, hi = b * _BLOCK, min((b + 1) * _BLOCK, self.frames)
+            v = self.spec[:, lo:hi]
+            power = np.power(np.float32(10.0), (v + 1.0) * (self._top_db / 20.0) - self._top_db / 10.0)
+            lin = self._inv(power, n_refine=self._n_refine)  # (n_freq, cols)
+            np.sqrt(lin, out=lin)
+            lin *= self.gain
+            self._lin[lo:hi] = lin.T
+            self._done[b] = True
+        return self._lin[i]
+
+    def magnitude(self, pos: float, out: np.ndarray) -> np.ndarray:
+        """Interpolated magnitude at playhead ``pos`` (columns, wrapped to the loop) into ``out``."""
+        p = pos % self.loop_len
+        self._interp(p, out)
+        if p < self.loop_xfade:  # blend the loop's tail into its head
+            a = p / self.loop_xfade
+            out *= a
+            out += (1.0 - a) * self._interp(p + self.loop_len, np.empty_like(out))
+        return out
+
+    def _interp(self, p: float, out: np.ndarray) -> np.ndarray:
+        i0 = int(p)
+        f = p - i0
+        i0 = min(i0, self.frames - 1)
+        i1 = i0 + 1 if i0 + 1 < self.frames else 0
+        np.multiply(self.column(i0), 1.0 - f, out=out)
+        if f > 0.0:
+            out += f * self.column(i1)
+        return out
+
+
+class Voice:
+    """A playhead over spectrograms in [-1, 1], reconstructed to audio one hop at a time.
+
+    Parameters
+    ----------
+    codec: spectrogram geometry (sample rate, FFT size, hop, mel bands).
+    lookahead: reconstruction look-ahead in hops (latency = lookahead * hop samples).
+    seed: random-phase seed (deterministic output for a given input and seed).
+    n_iter: Griffin-Lim projections per hop. momentum: fast Griffin-Lim momentum.
+    xfade_hops: hops to crossfade to a new spectrogram. loop_xfade: columns crossfaded at the
+    loop point. level: RMS of the loudest column before ``gain_db``. n_refine: mel inversion
+    refinement steps.
+
+    Real time: :meth:`next_hop` never blocks and keeps no growing state; it allocates only
+    small temporaries (frame-sized numpy arrays). Converting a new spectrogram from mel to linear
+    is done lazily, ``_BLOCK`` columns at a time, so no call does a whole-image conversion.
+    """
+
+    def __init__(self, codec: CodecParams | None = None, lookahead: int = 3, seed: int = 0, *,
+                 n_iter: int = 4, momentum: float = 0.9, xfade_hops: int = 8, loop_xfade: int = 8,
+                 level: float = 0.2, n_refine: int = 3) -> None:
+        self.codec = codec or CodecParams()
+        self.sample_rate = self.codec.sr
+        self.hop = self.codec.hop_length
+        self.loop_xfade = int(loop_xfade)
+        self.xfade_hops = max(1, int(xfade_hops))
+        self.level = float(level)
+        self.n_refine = int(n_refine)
+        self._inv = mel_inverse(self.codec)
+        self._rec = StreamingReconstructor(self.codec.n_fft, self.hop, lookahead=lookahead,
+                                           n_iter=n_iter, momentum=momentum, seed=seed)
+        win = self._rec.window.astype(np.float64)
+        # RMS^2 of the overlap-add output per unit of linear power in one frame (Parseval)
+        self._rms_per_energy = 2.0 / (self.codec.n_fft * float(np.sum(win ** 2)))
+        freqs = np.linspace(0.0, self.codec.nyquist, self.codec.n_freq)
+        self._freqs = freqs
+        self._layers: list[_Layer] = []
+        self.position = 0.0
+        self.speed = 1.0
+        self.band = (0.0, self.codec.nyquist)
+        self.gain_db = 0.0
+        self.clarity = 0.0
+        self._band_mask: np.ndarray | None = None
+        self._gain = 1.0  # linear gain reached at the end of the last hop
+        self._ramp = (np.arange(1, self.hop + 1, dtype=np.float32) / self.hop)
+        self._mag = np.zeros(self.codec.n_freq, dtype=np.float32)
+        self._tmp = np.zeros(self.codec.n_freq, dtype=np.float32)
+        self._pending = np.zeros(0, dtype=np.float32)
+
+    # ---------------------------------------------------------------- properties
+    @property
+    def latency_samples(self) -> int:
+        """Algorithmic latency: samples from a frame entering to its first output sample."""
+        return self._rec.latency_samples
+
+    @property
+    def frames(self) -> int:
+        """Columns of the current (newest) spectrogram, 0 when none is set."""
+        return self._layers[-1].frames if self._layers else 0
+
+    # ---------------------------------------------------------------- control
+    def set_spectrogram(self, spec: np.ndarray) -> None:
+        """Crossfade (over ``xfade_hops``) to ``spec`` (n_mels, frames) in [-1, 1], same playhead.
+
+        Raises ``ValueError`` for a wrong shape, NaN/inf or an empty array.
+        """
+        arr = check_spectrogram(spec, n_mels=self.codec.n_mels)
+        layer = _Layer(np.ascontiguousarray(arr), self)
+        if not self._layers:
+            layer.weight = 1.0
+        for old in self._layers:
+            old.target = 0.0
+        self._layers.append(layer)
+        if len(self._layers) > 3:  # a burst of spectrograms: drop the quietest fading one
+            fading = self._layers[:-1]
+            self._layers.remove(min(fading, key=lambda l: l.weight))
+
+    def set_params(self, speed: float | None = None, band: tuple[float, float] | None = None,
+                   gain_db: float | None = None, clarity: float | None = None) -> None:
+        """Change any subset of the controls; each takes effect from the next hop.
+
+        speed: columns per hop, 0..4 (clipped); band: (low_hz, high_hz) clipped to 0..sr/2;
+        gain_db: output gain in dB (ramped over one hop); clarity: 0..1 (clipped), noise floor
+        and spectral sharpening. Non-finite values or low > high raise ``ValueError``.
+        """
+        if speed is not None:
+            self.speed = min(max(_finite(speed, "speed"), 0.0), MAX_SPEED)
+        if band is not None:
+            try:
+                lo, hi = band
+            except (TypeError, ValueError):
+                raise ValueError(f"band must be (low_hz, high_hz), got {band!r}") from None
+            lo, hi = _finite(lo, "band low"), _finite(hi, "band high")
+            if lo > hi:
+                raise ValueError(f"band low {lo} Hz is above band high {hi} Hz")
+            nyq = self.codec.nyquist
+            new = (min(max(lo, 0.0), nyq), min(max(hi, 0.0), nyq))
+            if new != self.band:
+                self.band = new
+                self._band_mask = _band_mask(self._freqs, *new, nyq)
+        if gain_db is not None:
+            self.gain_db = _finite(gain_db, "gain_db")
+        if clarity is not None:
+            self.clarity = min(max(_finite(clarity, "clarity"), 0.0), 1.0)
+
+    # ---------------------------------------------------------------- audio
+    def next_hop(self) -> np.ndarray:
+        """Exactly one hop (``self.hop`` samples, float32) of audio; advances the playhead."""
+        mag = self._frame()
+        out = self._rec.push(mag)
+        g1 = 10.0 ** (self.gain_db / 20.0)
+        g0 = self._gain
+        if g0 == g1:
+            out *= g1
+        else:
+            out *= g0 + (g1 - g0) * self._ramp
+            self._gain = g1
+        self.position += self.speed
+        if self._layers:
+            loop = self._layers[-1].loop_len
+            if self.position >= loop:
+                self.position %= loop
+        return out
+
+    def render(self, n_samples: int) -> np.ndarray:
+        """``n_samples`` of audio (float32) by calling :meth:`next_hop`; keeps the remainder."""
+        n = int(n_samples)
+        if n < 0:
+            raise ValueError("n_samples must be >= 0")
+        parts = [self._pending]
+        have = len(self._pending)
+        while have < n:
+            h = self.next_hop()
+            parts.append(h)
+            have += len(h)
+        buf = np.concatenate(parts)
+        self._pending = buf[n:]
+        return buf[:n]
+
+    def _frame(self) -> np.ndarray:
+        """The magnitude frame for the current playhead (n_freq,), masks applied."""
+        mag = self._mag
+        mag[:] = 0.0
+        if not self._layers:
+            return mag
+        step = 1.0 / self.xfade_hops
+        for layer in self._layers:
+            if layer.weight != layer.target:
+                d = layer.target - layer.weight
+                layer.weight += max(-step, min(step, d))
+            if layer.weight > 0.0:
+                layer.magnitude(self.position, self._tmp)
+                self._tmp *= layer.weight
+                mag += self._tmp
+        self._layers = [l for l in self._layers if l.weight > 0.0 or l.target > 0.0]
+        if self._band_mask is not None:
+            mag *= self._band_mask
+        if self.clarity > 0.0:
+            _apply_clarity(mag, self.clarity, self.codec.top_db)
+        return mag
+
+
+def _finite(x: float, name: str) -> float:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {x!r}") from None
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {v}")
+    return v
+
+
+def _band_mask(freqs: np.ndarray, lo: float, hi: float, nyq: float,
+               edge_octaves: float = 1.0 / 3.0) -> np.ndarray | None:
+    """Band-pass gains per bin: 1 inside [lo, hi] Hz, raised-cosine skirts ``edge_octaves`` wide
+    (half inside, half outside each edge), 0 beyond. None when the band is everything."""
+    if lo <= 0.0 and hi >= nyq:
+        return None
+    half = 2.0 ** (edge_octaves / 2.0)
+    f = np.maximum(freqs, 1e-3)
+    mask = np.ones_like(freqs)
+    if lo > 0.0:
+        x = np.clip((np.log2(f / (lo / half))) / edge_octaves, 0.0, 1.0)
+        mask *= 0.5 - 0.5 * np.cos(np.pi * x)
+    if hi < nyq:
+        x = np.clip((np.log2((hi * half) / f)) / edge_octaves, 0.0, 1.0)
+        mask *= 0.5 - 0.5 * np.cos(np.pi * x)
+    return mask.astype(np.float32)
+
+
+def _apply_clarity(mag: np.ndarray, clarity: float, top_db: float) -> None:
+    """In place: gate bins below a floor that rises from -top_db (clarity 0) to -24 dB
+    (clarity 1) under the frame peak (6 dB soft knee), and sharpen peaks by raising the
+    peak-relative magnitude to the power ``1 + clarity``."""
+    peak = float(mag.max())
+    if peak <= 0.0:
+        return
+    rel = mag / peak
+    floor = 10.0 ** ((-top_db * (1.0 - clarity) - 24.0 * clarity) / 20.0)
+    gate = np.clip((rel - floor * 0.5) / (floor * 1.5), 0.0, 1.0)  # 0 at floor/2, 1 at 2*floor
+    np.power(rel, clarity, out=rel)
+    mag *= rel
+    mag *= gate

@@ -1,0 +1,99 @@
+"""``latent-resonance face`` on the command line: bad input, video runs, clean shutdown."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from bridge.cli import main
+from bridge.paths import DEMO_RECORDING
+from bridge.recording import load_recording
+from face_util import clip_path, facesynth
+
+REPO = DEMO_RECORDING.parents[2]
+
+
+def one_line_error(capsys, argv) -> str:
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith("latent-resonance: error: ") and "Traceback" not in err[0]
+    return err[0]
+
+
+def test_missing_video_file(capsys, tmp_path):
+    msg = one_line_error(capsys, ["face", "--video", str(tmp_path / "nope.mp4")])
+    assert "not found" in msg
+
+
+def test_unreadable_video_file(capsys, tmp_path):
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(b"this is not a video" * 100)
+    assert "cannot read video" in one_line_error(capsys, ["face", "--video", str(junk)])
+    assert "directory" in one_line_error(capsys, ["face", "--video", str(tmp_path)])
+
+
+def test_camera_that_does_not_exist(capsys):
+    msg = one_line_error(capsys, ["face", "--camera", "97", "--no-osc"])
+    assert "camera 97 cannot be opened" in msg
+
+
+@pytest.mark.parametrize("target", ["localhost", "127.0.0.1:notaport", "127.0.0.1:70000",
+                                    ":9000", "no-such-host.invalid:9000"])
+def test_bad_osc_target(capsys, target):
+    msg = one_line_error(capsys, ["face", "--replay", str(DEMO_RECORDING), "--osc", target])
+    assert "bad --osc target" in msg
+
+
+def test_unknown_midi_api(capsys):
+    msg = one_line_error(capsys, ["face", "--replay", str(DEMO_RECORDING), "--midi",
+                                  "--midi-api", "beos"])
+    assert "unknown MIDI API 'beos'" in msg
+
+
+def test_bad_filter_value_and_cc_map(capsys, tmp_path):
+    assert "--min-cutoff" in one_line_error(
+        capsys, ["face", "--video", str(clip_path("still")), "--min-cutoff", "-1"])
+    bad = tmp_path / "map.toml"
+    bad.write_text("jaw = 300\n")
+    assert "CC map" in one_line_error(capsys, ["face", "--replay", str(DEMO_RECORDING),
+                                               "--cc-map", str(bad)])
+
+
+def test_video_fast_records_every_frame(tmp_path):
+    out = tmp_path / "turn.jsonl"
+    r = subprocess.run([sys.executable, "-m", "bridge", "face", "--video",
+                        str(clip_path("turn_right")), "--fast", "--no-osc", "--record",
+                        str(out), "--calibrate", "0.5"],
+                       cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    frames = load_recording(out)
+    seconds = facesynth.CLIPS["turn_right"][0]
+    assert len(frames) == round(seconds * facesynth.FPS)
+    assert all(c.found for c in frames)
+    assert frames[-1].yaw > 10 and max(c.rotation for c in frames) > 0.25
+    assert "Traceback" not in r.stderr and "W0000" not in r.stderr
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_signal_stops_cleanly_and_flushes_the_recording(tmp_path, sig):
+    out = tmp_path / "part.jsonl"
+    proc = subprocess.Popen([sys.executable, "-m", "bridge", "face", "--replay",
+                             str(DEMO_RECORDING), "--osc", "127.0.0.1:9", "--record", str(out)],
+                            cwd=REPO, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 20
+    while (not out.exists() or out.stat().st_size == 0) and time.monotonic() < deadline:
+        time.sleep(0.1)  # the first flush happens after 30 frames
+    time.sleep(0.3)
+    proc.send_signal(sig)
+    assert proc.wait(5) == 0
+    err = proc.stderr.read()
+    assert "Traceback" not in err and "stopped" in err
+    frames = load_recording(out)  # every line complete and valid
+    assert 30 <= len(frames) < 600
+    assert os.path.getsize(out) == len(out.read_bytes())

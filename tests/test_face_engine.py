@@ -1,0 +1,104 @@
+"""The face engine on real face images: each motion moves the right control the right way.
+
+Clips are the astronaut photo warped with known motion (tests/fixtures/face/facesynth.py,
+written by make_clips.py), tracked by the real MediaPipe Face Mesh.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from face_util import facesynth, track_clip
+from engine.face.calibration import AdaptiveRange, Calibration
+from engine.face.filters import OneEuroFilter
+
+STILL_S = facesynth.STILL_S
+
+
+def test_still_face_reads_still():
+    out, _ = track_clip("still")
+    assert all(c.found == 1 for c in out)
+    late = out[10:]
+    assert min(c.stillness for c in late) > 0.9
+    assert max(c.rotation for c in late) < 0.05
+    assert max(c.jaw for c in late) < 0.05
+    assert max(c.brow for c in late) < 0.05
+
+
+@pytest.mark.parametrize("clip,direction", [("turn_right", 1), ("turn_left", -1)])
+def test_turning_moves_rotation_and_signed_yaw(clip, direction):
+    out, _ = track_clip(clip)
+    moving = [c for c in out if STILL_S + 0.1 <= c.t <= STILL_S + 0.5]
+    held = out[-1]
+    assert max(c.rotation for c in moving) > 0.25, "turning the head must raise rotation"
+    assert np.sign(np.mean([c.yaw_velocity for c in moving])) == direction
+    assert direction * held.yaw > 10, "the pose must follow the turn"
+    assert held.rotation < 0.1, "holding still after the turn lets rotation fall"
+    assert max(c.jaw for c in out) < 0.2, "a turn is not a mouth opening"
+
+
+def test_mouth_opening_moves_jaw():
+    out, _ = track_clip("mouth")
+    before = [c for c in out if c.t < STILL_S]
+    assert max(c.jaw for c in before) < 0.05
+    assert out[-1].jaw > 0.35, "an open mouth must read as jaw"
+    opening = [c.jaw for c in out if STILL_S <= c.t <= STILL_S + 0.3]
+    assert opening[-1] > opening[0] + 0.2, "jaw rises while the mouth opens"
+    assert max(c.rotation for c in out) < 0.15, "opening the mouth is not a head turn"
+    assert max(c.brow for c in out) < 0.3
+
+
+def test_brow_raise_moves_brow():
+    out, _ = track_clip("brow")
+    before = [c for c in out if c.t < STILL_S]
+    assert max(c.brow for c in before) < 0.05
+    assert out[-1].brow > 0.5, "raised brows must read as brow tension"
+    assert max(c.jaw for c in out) < 0.15
+
+
+def test_face_leaving_drops_found_glides_to_neutral_and_resumes():
+    out, truth = track_clip("leave")  # mouth open from 0.5 s, out of frame 1.0-2.0 s
+    gone = [c for c in out if 1.0 <= c.t < 2.0]
+    assert all(c.found == 0 for c in gone), "found must drop to 0 on the first frame out"
+    jaw = [c.jaw for c in gone]
+    assert jaw[0] > 0.3 and jaw[-1] < 0.1, "jaw must glide toward neutral while lost"
+    assert all(b <= a + 1e-9 for a, b in zip(jaw, jaw[1:])), "the glide must not jump back"
+    assert gone[-1].stillness > 0.8
+    back = [c for c in out if c.t >= 2.1]
+    assert back and all(c.found == 1 for c in back), "tracking resumes by itself"
+    assert back[-1].jaw > 0.4
+
+
+def test_one_euro_filter_still_and_step():
+    f = OneEuroFilter(1, min_cutoff=1.0, beta=1.0, d_cutoff=2.0)
+    rng = np.random.default_rng(1)
+    noisy = 0.5 + rng.normal(0, 0.01, 120)
+    out = np.array([f(np.array([x]), 1 / 30)[0] for x in noisy])
+    assert out[30:].std() < noisy[30:].std() / 2
+    step = [f(np.array([1.0]), 1 / 30)[0] for _ in range(10)]
+    start = out[-1]
+    reached = next(i for i, y in enumerate(step, 1) if y - start >= 0.9 * (1.0 - start))
+    assert reached <= 3
+
+
+def test_adaptive_range_grows_smoothly_never_jumps():
+    r = AdaptiveRange(0.5, grow_s=2.0)
+    spans = []
+    for _ in range(90):
+        r.update(1.5, 1 / 30)
+        spans.append(r.span)
+    steps = np.diff([0.5] + spans)
+    assert spans[-1] > 0.7 and max(steps) < 0.05
+
+
+def test_calibration_round_trip_and_rejects_garbage():
+    cal = Calibration(seconds=0.1)
+    for _ in range(5):
+        cal.observe(np.array([0.2, 0.3, 0.5, 1.0, -2.0, 0.5]), 1 / 30)
+    back = Calibration.from_dict(cal.to_dict())
+    assert math.isclose(back.neutral.jaw, cal.neutral.jaw)
+    with pytest.raises(ValueError):
+        Calibration.from_dict({"neutral": {"jaw": "x"}})

@@ -1,0 +1,139 @@
+"""MIDI CC out through a real (dummy) JACK server: a second rtmidi client receives the CCs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+from bridge.address_table import MIDI_CC
+from bridge.midi_out import MidiOut
+from bridge.paths import DEMO_RECORDING
+from engine.face.controls import FaceControls
+
+pytestmark = pytest.mark.jack
+REPO = DEMO_RECORDING.parents[2]
+
+
+class Receiver:
+    """An rtmidi JACK input connected to the port whose name contains ``port``."""
+
+    def __init__(self, port: str, timeout: float = 5.0):
+        import rtmidi
+
+        self.midi = rtmidi.MidiIn(rtapi=rtmidi.API_UNIX_JACK, name="lr-test-receiver")
+        deadline = time.monotonic() + timeout
+        while True:
+            ports = self.midi.get_ports()
+            match = [i for i, p in enumerate(ports) if port in p]
+            if match:
+                break
+            if time.monotonic() > deadline:
+                raise AssertionError(f"port {port!r} not among {ports}")
+            time.sleep(0.05)
+        self.midi.open_port(match[0])
+
+    def messages(self, settle: float = 0.15) -> list[list[int]]:
+        time.sleep(settle)
+        out = []
+        while (m := self.midi.get_message()) is not None:
+            out.append(m[0])
+        return out
+
+    def close(self):
+        self.midi.close_port()
+        self.midi.delete()
+
+
+@pytest.fixture
+def port_name(request):
+    return f"lr-face-{request.node.name[:20]}-{time.monotonic_ns() % 100000}"
+
+
+def frame(**kw) -> FaceControls:
+    base = dict(t=0.0, found=1, rotation=0.0, jaw=0.0, brow=0.0, stillness=0.0)
+    base.update(kw)
+    return FaceControls(**base)
+
+
+def test_seven_bit_cc_numbers_values_and_send_on_change(jack_server, port_name):
+    out = MidiOut(port_name, api="jack")
+    rx = Receiver(port_name)
+    try:
+        out.send(frame(rotation=0.5, jaw=1.0, brow=0.25, stillness=0.0))
+        got = rx.messages()
+        assert sorted(got) == sorted([[0xB0, 20, 64], [0xB0, 21, 127], [0xB0, 22, 32],
+                                      [0xB0, 23, 0], [0xB0, 24, 127]])
+        out.send(frame(rotation=0.5, jaw=1.0, brow=0.25, stillness=0.0))
+        assert rx.messages() == [], "nothing is sent when nothing changed"
+        out.send(frame(rotation=0.5, jaw=0.5, brow=0.25, stillness=0.0, found=0))
+        assert sorted(rx.messages()) == [[0xB0, 21, 64], [0xB0, 24, 0]]
+    finally:
+        out.close()
+        rx.close()
+
+
+def test_fourteen_bit_sends_msb_then_lsb(jack_server, port_name):
+    out = MidiOut(port_name, api="jack", fourteen_bit=True)
+    rx = Receiver(port_name)
+    try:
+        out.send(frame(jaw=0.3))  # 0.3 * 16383 = 4915 -> MSB 38, LSB 51
+        got = rx.messages()
+        i = got.index([0xB0, 21, 38])
+        assert got[i + 1] == [0xB0, 53, 51]
+        assert [0xB0, 24, 127] in got and [0xB0, 56, 127] in got  # found
+        assert {m[1] for m in got} == {20, 21, 22, 23, 24, 52, 53, 54, 55, 56}
+    finally:
+        out.close()
+        rx.close()
+
+
+def test_learn_mode_sends_only_the_chosen_control(jack_server, port_name):
+    out = MidiOut(port_name, api="jack", learn="brow")
+    rx = Receiver(port_name)
+    try:
+        for i in range(20):
+            out.send(frame(t=i * 0.1, rotation=i / 20, jaw=i / 20, stillness=1 - i / 20))
+        got = rx.messages()
+        assert len(got) >= 10
+        assert {m[1] for m in got} == {MIDI_CC["brow"]}
+        values = [m[2] for m in got]
+        assert max(values) - min(values) > 60, "learn mode sweeps the control"
+    finally:
+        out.close()
+        rx.close()
+
+
+def test_cc_map_file_changes_numbers_and_channel(jack_server, port_name, tmp_path):
+    from bridge.midi_out import load_cc_map
+
+    p = tmp_path / "map.toml"
+    p.write_text("channel = 3\njaw = 70\n")
+    cc, channel = load_cc_map(p)
+    out = MidiOut(port_name, api="jack", cc_map=cc, channel=channel)
+    rx = Receiver(port_name)
+    try:
+        out.send(frame(jaw=1.0))
+        got = rx.messages()
+        assert [0xB2, 70, 127] in got and all(m[0] == 0xB2 for m in got)
+    finally:
+        out.close()
+        rx.close()
+
+
+def test_cli_replay_to_midi(jack_server, port_name):
+    proc = subprocess.Popen([sys.executable, "-m", "bridge", "face", "--replay",
+                             str(DEMO_RECORDING), "--no-osc", "--midi", port_name,
+                             "--midi-api", "jack", "--duration", "3"], cwd=REPO,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        rx = Receiver(port_name, timeout=15)
+        got = rx.messages(settle=1.5)
+        rx.close()
+    finally:
+        rc = proc.wait(20)
+    assert rc == 0, proc.stderr.read()
+    assert got and {m[1] for m in got} <= set(MIDI_CC.values())
+    assert all(m[0] == 0xB0 and 0 <= m[2] <= 127 for m in got)

@@ -1,0 +1,225 @@
+"""Streaming reconstruction and the voice: frequency, latency, speed, band, clarity, no clicks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.spectral import CodecParams, StreamingReconstructor, Voice, audio_to_spectrogram, fit_frames
+from engine.spectral.metrics import spectral_convergence_db
+from engine.spectral.reconstruct import spectrogram_to_audio
+
+SR = 22050
+SMALL = CodecParams(n_mels=128, frames=128)
+
+
+def tone_spec(freqs=(440.0,), seconds: float = 3.1, codec: CodecParams = SMALL) -> np.ndarray:
+    t = np.arange(int(seconds * SR)) / SR
+    y = sum(0.3 * np.sin(2 * np.pi * f * t) for f in freqs).astype(np.float32)
+    return fit_frames(audio_to_spectrogram(y, codec), codec.frames)
+
+
+def noise_spec(seed: int = 0, codec: CodecParams = SMALL) -> np.ndarray:
+    y = np.random.default_rng(seed).standard_normal(int(3.1 * SR)).astype(np.float32) * 0.1
+    return fit_frames(audio_to_spectrogram(y, codec), codec.frames)
+
+
+def peak_hz(y: np.ndarray) -> float:
+    n = len(y)
+    spec = np.abs(np.fft.rfft(y * np.hanning(n)))
+    return float(np.argmax(spec) * SR / n)
+
+
+def band_energy_fraction(y: np.ndarray, lo: float, hi: float) -> float:
+    p = np.abs(np.fft.rfft(y * np.hanning(len(y)))) ** 2
+    f = np.fft.rfftfreq(len(y), 1 / SR)
+    return float(p[(f >= lo) & (f <= hi)].sum() / p.sum())
+
+
+def max_step(y: np.ndarray) -> float:
+    return float(np.max(np.abs(np.diff(y))))
+
+
+def test_voice_contract_attributes_and_exact_hops():
+    v = Voice(SMALL, lookahead=3, seed=1)
+    assert v.sample_rate == SR and v.hop == 512
+    assert v.latency_samples == 3 * 512
+    assert v.next_hop().shape == (512,)  # silence before any spectrogram
+    v.set_spectrogram(tone_spec())
+    h = v.next_hop()
+    assert h.dtype == np.float32 and h.shape == (512,)
+    assert v.render(1000).shape == (1000,) and v.render(37).shape == (37,)
+    assert 0.0 <= v.position < 128
+
+
+def test_sine_spectrogram_plays_that_frequency_at_a_sane_level():
+    v = Voice(SMALL, seed=0)
+    v.set_spectrogram(tone_spec((440.0,)))
+    y = v.render(SR * 2)[SR // 2:]
+    assert abs(peak_hz(y) - 440.0) < 5.0
+    rms = float(np.sqrt(np.mean(y ** 2)))
+    assert 0.05 < rms < 0.5 and np.abs(y).max() < 1.0
+
+
+def test_streaming_latency_is_lookahead_hops():
+    n_fft, hop = 2048, 512
+    for la in (0, 1, 3):
+        r = StreamingReconstructor(n_fft, hop, lookahead=la)
+        outs = [r.push(np.full(n_fft // 2 + 1, 10.0 if i == 5 else 0.0, np.float32)) for i in range(12)]
+        first = next(i for i, o in enumerate(outs) if np.abs(o).max() > 1e-6)
+        assert first == 5 + la
+        assert r.latency_samples == la * hop
+
+
+def test_streaming_matches_offline_quality():
+    """Voice at speed 1 over an image vs the whole-image path: spectral convergence within 2 dB."""
+    t = np.arange(int(3.1 * SR)) / SR
+    f0 = 220 * (1 + 0.005 * np.sin(2 * np.pi * 4 * t))
+    ph = 2 * np.pi * np.cumsum(f0) / SR
+    y = sum(np.sin(k * ph) / k for k in range(1, 15)).astype(np.float32) * 0.2
+    spec = fit_frames(audio_to_spectrogram(y, SMALL), SMALL.frames)
+    offline = spectrogram_to_audio(spec, SMALL, lpf_cutoff=None, spectral_smooth_sigma=0.0,
+                                   noise_floor_db=0.0)
+    v = Voice(SMALL, loop_xfade=0, seed=0)
+    v.set_spectrogram(spec)
+    stream = v.render((SMALL.frames + 3) * 512)
+    # stream frame t starts at t*hop; offline (centred) frame t at t*hop - n_fft/2
+    stream = stream[v.latency_samples + SMALL.n_fft // 2 - 512 * 0:][: len(offline)]
+    cols = slice(4, SMALL.frames - 6)
+    sc_off = spectral_convergence_db(offline, spec, SMALL, cols)
+    sc_str = spectral_convergence_db(stream, spec, SMALL, cols)
+    assert sc_off < -10.0
+    assert sc_str <= sc_off + 2.0, (sc_str, sc_off)
+
+
+def _burst_spec() -> np.ndarray:
+    spec = np.full((128, 128), -1.0, np.float32)
+    spec[40:60, 48:80] = 1.0  # a 32-column burst
+    return spec
+
+
+def _burst_hops(speed: float) -> tuple[int, int]:
+    v = Voice(SMALL, loop_xfade=0, seed=0)
+    v.set_spectrogram(_burst_spec())
+    v.set_params(speed=speed)
+    env = np.array([np.sqrt(np.mean(v.next_hop() ** 2)) for _ in range(int(128 / speed))])
+    on = np.flatnonzero(env > 0.3 * env.max())
+    return int(on[0]), int(on[-1] - on[0] + 1)
+
+
+def test_speed_two_halves_duration():
+    start1, dur1 = _burst_hops(1.0)
+    start2, dur2 = _burst_hops(2.0)
+    assert abs(dur2 / dur1 - 0.5) < 0.12, (dur1, dur2)
+    assert abs((start2 - 3) / (start1 - 3) - 0.5) < 0.1, (start1, start2)
+
+
+def test_speed_zero_freezes_and_loop_wraps():
+    v = Voice(SMALL, seed=0)
+    v.set_spectrogram(tone_spec())
+    v.set_params(speed=0.0)
+    v.render(512 * 20)
+    assert v.position == 0.0
+    v.set_params(speed=4.0)
+    for _ in range(100):
+        v.next_hop()
+        assert 0.0 <= v.position < 128
+    v.set_params(speed=99.0)  # clipped to the documented range
+    assert v.speed == 4.0
+
+
+def test_band_pass_removes_energy_outside_the_band():
+    v = Voice(SMALL, seed=0)
+    v.set_spectrogram(noise_spec())
+    full = v.render(SR)
+    v.set_params(band=(1000.0, 3000.0))
+    v.render(512 * 8)  # let the change pass the look-ahead
+    y = v.render(SR)
+    assert band_energy_fraction(full, 700, 4000) < 0.6
+    assert band_energy_fraction(y, 700, 4000) > 0.98
+
+
+def test_gain_and_clarity():
+    v = Voice(SMALL, seed=0)
+    v.set_spectrogram(tone_spec((440.0,)))
+    v.render(SR)
+    ref = v.render(SR)
+    v.set_params(gain_db=-6.0)
+    v.render(512 * 2)
+    quiet = v.render(SR)
+    ratio = np.sqrt(np.mean(quiet ** 2) / np.mean(ref ** 2))
+    assert ratio == pytest.approx(10 ** (-6 / 20), rel=0.1)
+
+    # clarity lowers the noise floor: a tone over quiet noise gets purer
+    t = np.arange(int(3.1 * SR)) / SR
+    y = (0.3 * np.sin(2 * np.pi * 440 * t)
+         + 0.003 * np.random.default_rng(0).standard_normal(len(t))).astype(np.float32)
+    spec = fit_frames(audio_to_spectrogram(y, SMALL), SMALL.frames)
+    shares = []
+    for clarity in (0.0, 1.0):
+        v = Voice(SMALL, seed=0)
+        v.set_spectrogram(spec)
+        v.set_params(clarity=clarity)
+        out = v.render(2 * SR)[SR // 2:]
+        shares.append(1.0 - band_energy_fraction(out, 380, 500))
+    assert shares[1] < shares[0] / 10.0, shares  # >= 10 dB less energy away from the tone
+
+
+def test_abrupt_changes_make_no_clicks():
+    """Speed, band, gain and spectrogram jumps: no sample step above the signal's own."""
+    a, b = tone_spec((220.0, 660.0)), tone_spec((330.0, 1320.0))
+    steady = []
+    for spec in (a, b):
+        v = Voice(SMALL, seed=0)
+        v.set_spectrogram(spec)
+        steady.append(max_step(v.render(SR)[2048:]))
+    v = Voice(SMALL, seed=0)
+    v.set_spectrogram(a)
+    v.render(SR // 2)
+    gain = 1.0
+    for change in ({"speed": 4.0}, {"band": (200.0, 250.0)}, {"speed": 0.3},
+                   {"band": (0.0, 11025.0)}, {"gain_db": 6.0}, {"gain_db": -12.0},
+                   {"clarity": 1.0}, {"speed": 0.0}, {"clarity": 0.0, "speed": 2.5}):
+        v.set_params(**change)
+        gain = max(gain, 10 ** (v.gain_db / 20))
+        y = v.render(4096)
+        assert np.all(np.isfinite(y))
+        assert max_step(y) <= 1.25 * steady[0] * gain, (change, max_step(y), steady[0])
+    v.set_params(gain_db=0.0)
+    v.render(1024)
+    v.set_spectrogram(b)
+    y = v.render(SR // 2)
+    v.set_spectrogram(a)
+    v.set_spectrogram(b)  # a burst of new images mid-crossfade
+    y = np.concatenate([y, v.render(SR // 2)])
+    assert max_step(y) <= 1.25 * max(steady), (max_step(y), steady)
+
+
+def test_voice_bad_input_raises_value_error():
+    v = Voice(SMALL)
+    with pytest.raises(ValueError, match="2-D"):
+        v.set_spectrogram(np.zeros((2, 128, 128)))
+    with pytest.raises(ValueError, match="NaN"):
+        v.set_spectrogram(np.full((128, 128), np.nan))
+    with pytest.raises(ValueError, match="empty"):
+        v.set_spectrogram(np.zeros((128, 0)))
+    with pytest.raises(ValueError, match="mel rows"):
+        v.set_spectrogram(np.zeros((64, 128)))
+    with pytest.raises(ValueError, match="finite"):
+        v.set_params(speed=float("nan"))
+    with pytest.raises(ValueError, match="above"):
+        v.set_params(band=(3000.0, 1000.0))
+    with pytest.raises(ValueError, match="band"):
+        v.set_params(band=5.0)
+
+
+@pytest.mark.parametrize("codec", [CodecParams(n_mels=64, frames=32, n_fft=1024, hop_length=256),
+                                   CodecParams(n_mels=80, frames=50, n_fft=1000, hop_length=300)])
+def test_voice_works_for_other_geometries(codec):
+    v = Voice(codec, lookahead=2)
+    spec = fit_frames(audio_to_spectrogram(
+        (0.3 * np.sin(2 * np.pi * 1000 * np.arange(SR) / SR)).astype(np.float32), codec), codec.frames)
+    v.set_spectrogram(spec)
+    y = v.render(SR)
+    assert v.next_hop().shape == (codec.hop_length,)
+    assert abs(peak_hz(y[SR // 4:]) - 1000.0) < 30.0
