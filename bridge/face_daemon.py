@@ -77,6 +77,7 @@ class FaceDaemon:
         st.latency_ms.append((sent - wall) * 1000.0)
 
     def _frames(self):
+        self.tracker.warm_up()  # before the source starts its clock
         for frame in self.source:
             if self.stop_event.is_set():
                 return

@@ -8,9 +8,12 @@ so a DAW's MIDI learn binds exactly one control.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 from bridge.address_table import MIDI_CC, MIDI_CHANNEL, MIDI_LSB_OFFSET, MIDI_PORT_NAME
@@ -25,8 +28,42 @@ API_NAMES = ("jack", "alsa", "macos", "windows")
 LEARN_PERIOD_S = 4.0
 
 
+def _quiet_libjack() -> None:
+    """Route libjack's messages ("cannot connect to server" ...) to our debug log, not stderr."""
+    try:
+        import jack
+    except Exception:  # noqa: BLE001 - no libjack: nothing to quiet
+        return
+    jack.set_error_function(lambda msg: log.debug("libjack: %s", msg))
+    jack.set_info_function(lambda msg: log.debug("libjack: %s", msg))
+
+
+@contextlib.contextmanager
+def _native_stderr_to_log():
+    """Collect what C libraries (libjack, alsa-lib inside rtmidi) print to fd 2 and log it at
+    debug level instead: the user gets our one-line error, not their chatter."""
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(fd)
+    with tempfile.TemporaryFile() as tmp:
+        os.dup2(tmp.fileno(), fd)
+        try:
+            yield
+        finally:
+            os.dup2(saved, fd)
+            os.close(saved)
+            tmp.seek(0)
+            for line in tmp.read().decode(errors="replace").splitlines():
+                log.debug("native: %s", line)
+
+
 def jack_running() -> bool:
     """True when a JACK server (``JACK_DEFAULT_SERVER`` or the default) answers."""
+    _quiet_libjack()
     try:
         import jack
 
@@ -128,9 +165,11 @@ class MidiOut:
         self.learn = learn
         check_map(self.cc, fourteen_bit)
         rtapi = resolve_api(api)
+        _quiet_libjack()
         try:
-            self._out = rtmidi.MidiOut(rtapi=rtapi, name=port_name)
-            self._out.open_virtual_port(port_name)
+            with _native_stderr_to_log():
+                self._out = rtmidi.MidiOut(rtapi=rtapi, name=port_name)
+                self._out.open_virtual_port(port_name)
         except (rtmidi.RtMidiError, SystemError, RuntimeError) as exc:
             raise UserError(f"cannot open MIDI port '{port_name}' ({api or 'auto'} API): "
                             f"{exc}") from None

@@ -226,6 +226,36 @@ def apply_message(ctx: OscContext, path: str, args: Iterable, errors: ErrorLog) 
         return (ERROR, str(exc))
 
 
+_BUNDLE = b"#bundle\x00"
+
+
+def bundle_ok(data: bytes, depth: int = 0) -> bool:
+    """Whether a packet's framing is sound (4-byte aligned; element sizes > 0, inside
+    the packet, each element a message or a bundle; nesting at most 8 deep).
+
+    Checked before python-osc sees the packet: python-osc 1.10 loops forever on a bundle
+    element with a negative size and logs to the root logger on unknown elements.
+    """
+    if len(data) % 4:  # OSC packets are 4-byte aligned; python-osc would zero-pad a cut float
+        return False
+    if not data.startswith(_BUNDLE):
+        return data[:1] == b"/"
+    if depth > 8 or len(data) < 16:
+        return False
+    i = 16  # prefix + 8-byte timetag
+    while i < len(data):
+        if i + 4 > len(data):
+            return False
+        size = int.from_bytes(data[i:i + 4], "big", signed=True)
+        i += 4
+        if size <= 0 or size % 4 or i + size > len(data):
+            return False
+        if not bundle_ok(data[i:i + size], depth + 1):
+            return False
+        i += size
+    return True
+
+
 class _Dispatcher(Dispatcher):
     """Routes every message through :func:`apply_message`; unparsable packets get an error."""
 
@@ -234,6 +264,9 @@ class _Dispatcher(Dispatcher):
         self.ctx, self.errors = ctx, errors
 
     def call_handlers_for_packet(self, data: bytes, client_address) -> list:
+        if not bundle_ok(data):
+            self.errors("malformed packet", "malformed OSC packet (bad framing)")
+            return [(ERROR, "malformed OSC packet")]
         try:
             messages = [m.message for m in osc_packet.OscPacket(data).messages]
         except osc_packet.ParseError as exc:

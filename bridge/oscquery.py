@@ -195,9 +195,9 @@ class OSCQueryServer:
         handler = type("Handler", (_Handler,), {"oscq": self})
         try:
             self._httpd = ThreadingHTTPServer((host, int(port)), handler)
-        except OSError as exc:
-            from bridge.errors import UserError
-            raise UserError(f"OSCQuery: cannot listen on {host}:{port}: {exc.strerror}") from None
+        except OSError as exc:  # the daemon decides: warn and run without discovery
+            raise OSError(exc.errno, f"OSCQuery: cannot listen on {host}:{port}: "
+                                     f"{exc.strerror}") from None
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="oscquery-http",
@@ -245,6 +245,8 @@ class OSCQueryServer:
                     self._infos.append(info)
             log.info("zeroconf: advertised %s as _oscjson._tcp and _osc._udp", self.name)
         except Exception as exc:  # mDNS is optional: never fail the daemon for it
+            if self._closed:  # closed while registering: nothing to report
+                return
             log.warning("zeroconf advertisement failed (%s); OSCQuery still serves %s",
                         exc, self.url)
 
@@ -292,7 +294,7 @@ def start_oscquery(port: int, osc_port: int, values: ValuesFn, name: str = "late
     state the daemon knows (e.g. ``{"/lr/synth/speed": (1.0,), "/lr/latent": (z0, z1, ...)}``);
     it is called once per HTTP request from a server thread, so it must be cheap and thread-safe
     (return a copy).  ``osc_port`` is the daemon's OSC UDP port, announced in HOST_INFO and as
-    ``_osc._udp``.  Returns the server; call ``close()`` on shutdown.  Raises UserError when the
-    HTTP port cannot be bound; zeroconf failures only log a warning.
+    ``_osc._udp``.  Returns the server; call ``close()`` on shutdown.  Raises OSError (with a
+    one-line message) when the HTTP port cannot be bound; zeroconf failures only log a warning.
     """
     return OSCQueryServer(port, osc_port, values, name=name, host=host, advertise=advertise)

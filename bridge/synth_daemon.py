@@ -37,9 +37,6 @@ log = logging.getLogger("latent_resonance.synth")
 # --- loading ------------------------------------------------------------------------------
 def load_synth_checkpoint(path: str | Path):
     """(checkpoint, CodecParams) from ``path``; a missing or bad file is a UserError."""
-    from engine.gan.checkpoint import CheckpointError, load_checkpoint
-    from engine.spectral.codec import CodecParams
-
     p = Path(path)
     if not p.is_file():
         from bridge.paths import DEFAULT_CHECKPOINT
@@ -47,6 +44,9 @@ def load_synth_checkpoint(path: str | Path):
         hint = (" (the shipped default is missing: train one with `latent-resonance train` "
                 "or pass --checkpoint)") if p == DEFAULT_CHECKPOINT else ""
         raise UserError(f"checkpoint not found: {p}{hint}")
+    from engine.gan.checkpoint import CheckpointError, load_checkpoint
+    from engine.spectral.codec import CodecParams
+
     try:
         ckpt = load_checkpoint(p, device="cpu")
     except CheckpointError as exc:

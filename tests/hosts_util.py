@@ -143,7 +143,7 @@ def expected_face_rows(rec: list[dict]) -> dict[str, list[tuple]]:
 
 def close(a: tuple, b: tuple, tol: float = 2e-4) -> bool:
     return len(a) == len(b) and all(
-        math.isclose(x, y, rel_tol=tol, abs_tol=tol) for x, y in zip(a, b))
+        math.isclose(x, y, rel_tol=tol, abs_tol=tol) for x, y in zip(a, b, strict=True))
 
 
 def is_subsequence(got: list[tuple], want: list[tuple], tol: float = 2e-4) -> bool:

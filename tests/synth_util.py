@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -38,26 +39,33 @@ def free_port() -> int:
 
 
 def start_daemon(checkpoint: Path, port: int, env_server: str | None = None, *extra: str):
-    """``python -m bridge synth`` as a subprocess (logs to a pipe we never read -> DEVNULL)."""
+    """``python -m bridge synth`` as a subprocess; its log goes to a temporary file (a pipe
+    nobody reads would fill up and block the daemon's logging)."""
     env = dict(os.environ)
     if env_server:
         env["JACK_DEFAULT_SERVER"] = env_server
     cmd = [sys.executable, "-m", "bridge", "synth", "--checkpoint", str(checkpoint),
            "--osc-port", str(port), "--oscquery-port", "0", "--no-connect", *extra]
-    return subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+    log = tempfile.TemporaryFile("w+")
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            text=True)
+    proc.log_file = log
+    return proc
 
 
 def stop(proc: subprocess.Popen) -> str:
-    """Terminate ``proc``; returns its stderr."""
+    """Terminate ``proc``; returns its output (log)."""
     if proc.poll() is None:
         proc.terminate()
     try:
-        _, err = proc.communicate(timeout=10)
+        proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
-        _, err = proc.communicate(timeout=5)
-    return err or ""
+        proc.wait(timeout=5)
+    proc.log_file.seek(0)
+    out = proc.log_file.read()
+    proc.log_file.close()
+    return out
 
 
 def wait_ports(server: str | None, timeout: float = 30.0) -> None:

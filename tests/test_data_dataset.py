@@ -47,7 +47,7 @@ def test_python_module_invocation_and_per_file(tmp_path):
     out = tmp_path / "spec"
     proc = subprocess.run([sys.executable, "-m", "engine.data", str(src), str(out),
                            "--n-mels", "32", "--frames", "16", "--per-file", "3", "--no-progress"],
-                          cwd=REPO, capture_output=True, text=True, timeout=120)
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert len(list(out.glob("tone0_*.png"))) == 3
     assert "broken.wav" in proc.stderr  # reported, not a traceback

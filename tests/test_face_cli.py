@@ -97,3 +97,28 @@ def test_signal_stops_cleanly_and_flushes_the_recording(tmp_path, sig):
     frames = load_recording(out)  # every line complete and valid
     assert 30 <= len(frames) < 600
     assert os.path.getsize(out) == len(out.read_bytes())
+
+
+def test_video_plays_in_real_time_and_ends_with_the_file():
+    seconds = facesynth.CLIPS["turn_left"][0]
+    start = time.monotonic()
+    r = subprocess.run([sys.executable, "-m", "bridge", "face", "--video",
+                        str(clip_path("turn_left")), "--no-osc", "--print", "-q"],
+                       cwd=REPO, capture_output=True, text=True, timeout=60)
+    took = time.monotonic() - start
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    # newest frame wins: a slow machine may drop frames, never queue them
+    assert 0.5 * seconds * facesynth.FPS <= len(lines) <= seconds * facesynth.FPS
+    assert took >= seconds
+    assert '"found":1' in lines[-1]
+
+
+def test_midi_without_a_jack_server_is_one_line(tmp_path):
+    env = dict(os.environ, JACK_DEFAULT_SERVER=f"lr-absent-{os.getpid()}")
+    r = subprocess.run([sys.executable, "-m", "bridge", "face", "--replay", str(DEMO_RECORDING),
+                        "--fast", "--no-osc", "--midi", "--midi-api", "jack", "-q"],
+                       cwd=REPO, capture_output=True, text=True, timeout=60, env=env)
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot open MIDI port" in lines[0], r.stderr

@@ -34,13 +34,37 @@ class Receiver:
                 raise AssertionError(f"port {port!r} not among {ports}")
             time.sleep(0.05)
         self.midi.open_port(match[0])
+        self._wait_connected(ports[match[0]], time.monotonic() + timeout)
 
-    def messages(self, settle: float = 0.15) -> list[list[int]]:
-        time.sleep(settle)
+    def _wait_connected(self, port: str, deadline: float) -> None:
+        """JACK connects asynchronously: wait until the graph shows the connection."""
+        import jack
+
+        probe = jack.Client("lr-test-probe", no_start_server=True)
+        try:
+            while not probe.get_all_connections(port):
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"{port} never got connected")
+                time.sleep(0.02)
+        finally:
+            probe.close()
+
+    def messages(self, settle: float = 0.15, wait: float = 2.0) -> list[list[int]]:
+        """Everything received until nothing new came for ``settle`` s (waiting up to
+        ``wait`` s for the first message: JACK delivers once per process cycle)."""
         out = []
-        while (m := self.midi.get_message()) is not None:
-            out.append(m[0])
-        return out
+        deadline = time.monotonic() + wait
+        quiet_since = time.monotonic()
+        while True:
+            m = self.midi.get_message()
+            now = time.monotonic()
+            if m is not None:
+                out.append(m[0])
+                quiet_since = now
+            elif now - quiet_since >= settle and (out or now >= deadline):
+                return out
+            else:
+                time.sleep(0.005)
 
     def close(self):
         self.midi.close_port()
@@ -67,7 +91,7 @@ def test_seven_bit_cc_numbers_values_and_send_on_change(jack_server, port_name):
         assert sorted(got) == sorted([[0xB0, 20, 64], [0xB0, 21, 127], [0xB0, 22, 32],
                                       [0xB0, 23, 0], [0xB0, 24, 127]])
         out.send(frame(rotation=0.5, jaw=1.0, brow=0.25, stillness=0.0))
-        assert rx.messages() == [], "nothing is sent when nothing changed"
+        assert rx.messages(wait=0.3) == [], "nothing is sent when nothing changed"
         out.send(frame(rotation=0.5, jaw=0.5, brow=0.25, stillness=0.0, found=0))
         assert sorted(rx.messages()) == [[0xB0, 21, 64], [0xB0, 24, 0]]
     finally:

@@ -12,7 +12,6 @@ import urllib.request
 import pytest
 
 from bridge.address_table import FACE_ADDRESSES, SYNTH_ADDRESSES
-from bridge.errors import UserError
 from bridge.oscquery import start_oscquery
 
 
@@ -113,12 +112,14 @@ def test_errors_are_http_codes_and_the_server_survives(state):
         assert _get(h.url + "lr/synth/mapping?TYPE") == (200, {"TYPE": "i"})
 
 
-def test_busy_port_is_one_clear_error():
+def test_busy_port_is_one_clear_oserror():
+    """The daemon catches OSError, warns and runs on without discovery."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         s.listen()
-        with pytest.raises(UserError, match="cannot listen"):
-            start_oscquery(s.getsockname()[1], 9000, dict, advertise=False)
+        port = s.getsockname()[1]
+        with pytest.raises(OSError, match=f"OSCQuery: cannot listen on 127.0.0.1:{port}"):
+            start_oscquery(port, 9000, dict, advertise=False)
 
 
 def test_zeroconf_advertises_oscjson_and_osc():

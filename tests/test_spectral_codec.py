@@ -28,7 +28,8 @@ def test_codec_params_dict_round_trip_and_defaults():
     c = CodecParams()
     d = c.to_dict()
     assert set(d) == {"sr", "n_fft", "hop_length", "n_mels", "frames", "top_db", "fmin", "fmax"}
-    assert (d["sr"], d["n_fft"], d["hop_length"], d["n_mels"], d["frames"]) == (22050, 2048, 512, 512, 512)
+    geometry = (d["sr"], d["n_fft"], d["hop_length"], d["n_mels"], d["frames"])
+    assert geometry == (22050, 2048, 512, 512, 512)
     assert CodecParams.from_dict(d) == c
     assert CodecParams.from_dict(SMALL.to_dict()) == SMALL
     with pytest.raises(ValueError, match="unknown codec keys"):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.spectral import CodecParams, StreamingReconstructor, Voice, audio_to_spectrogram, fit_frames
+from engine.spectral import (CodecParams, StreamingReconstructor, Voice, audio_to_spectrogram,
+                             fit_frames)
 from engine.spectral.metrics import spectral_convergence_db
 from engine.spectral.reconstruct import spectrogram_to_audio
 
@@ -65,7 +66,8 @@ def test_streaming_latency_is_lookahead_hops():
     n_fft, hop = 2048, 512
     for la in (0, 1, 3):
         r = StreamingReconstructor(n_fft, hop, lookahead=la)
-        outs = [r.push(np.full(n_fft // 2 + 1, 10.0 if i == 5 else 0.0, np.float32)) for i in range(12)]
+        frames = [np.full(n_fft // 2 + 1, 10.0 if i == 5 else 0.0, np.float32) for i in range(12)]
+        outs = [r.push(f) for f in frames]
         first = next(i for i, o in enumerate(outs) if np.abs(o).max() > 1e-6)
         assert first == 5 + la
         assert r.latency_samples == la * hop
@@ -217,8 +219,8 @@ def test_voice_bad_input_raises_value_error():
                                    CodecParams(n_mels=80, frames=50, n_fft=1000, hop_length=300)])
 def test_voice_works_for_other_geometries(codec):
     v = Voice(codec, lookahead=2)
-    spec = fit_frames(audio_to_spectrogram(
-        (0.3 * np.sin(2 * np.pi * 1000 * np.arange(SR) / SR)).astype(np.float32), codec), codec.frames)
+    sine = (0.3 * np.sin(2 * np.pi * 1000 * np.arange(SR) / SR)).astype(np.float32)
+    spec = fit_frames(audio_to_spectrogram(sine, codec), codec.frames)
     v.set_spectrogram(spec)
     y = v.render(SR)
     assert v.next_hop().shape == (codec.hop_length,)

@@ -15,6 +15,9 @@ log = logging.getLogger("latent_resonance.face")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    from engine.face.tracker import TrackerConfig
+
+    d = TrackerConfig()
     src = p.add_argument_group("source (one of)")
     ex = src.add_mutually_exclusive_group()
     ex.add_argument("--camera", type=int, metavar="N", default=None,
@@ -48,19 +51,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                      help="print one JSON line of controls per frame to stdout")
 
     cal = p.add_argument_group("calibration and filters")
-    cal.add_argument("--calibrate", type=float, default=1.0, metavar="SECONDS",
+    cal.add_argument("--calibrate", type=float, default=d.calibrate_s, metavar="SECONDS",
                      help="seconds of tracked face captured as the neutral pose at start")
     cal.add_argument("--calibration", metavar="FILE.json", help="load a saved calibration "
                      "instead of capturing one")
     cal.add_argument("--save-calibration", metavar="FILE.json",
                      help="save the calibration at the end of the run")
-    cal.add_argument("--min-cutoff", type=float, default=1.0, metavar="HZ",
+    cal.add_argument("--min-cutoff", type=float, default=d.min_cutoff, metavar="HZ",
                      help="One Euro filter: cutoff of a still signal (lower = less jitter)")
-    cal.add_argument("--beta", type=float, default=1.0,
+    cal.add_argument("--beta", type=float, default=d.beta,
                      help="One Euro filter: speed coefficient (higher = less lag)")
-    cal.add_argument("--d-cutoff", type=float, default=2.0, metavar="HZ",
+    cal.add_argument("--d-cutoff", type=float, default=d.d_cutoff, metavar="HZ",
                      help="One Euro filter: cutoff of the speed estimate")
-    cal.add_argument("--lost-glide", type=float, default=0.5, metavar="S",
+    cal.add_argument("--lost-glide", type=float, default=d.lost_glide_s, metavar="S",
                      help="time constant of the glide to neutral when the face is lost")
 
 

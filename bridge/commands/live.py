@@ -30,6 +30,7 @@ def run(args) -> int:
     torch.set_num_threads(1)
     from bridge.synth_daemon import SynthDaemon, load_synth_checkpoint
 
+    synth_cmd.check_voice_args(args)
     allow = synth_cmd.check_network_args(args)
     if args.no_osc:
         log.warning("--no-osc: the synth still gets the face over its own OSC port; other "

@@ -78,24 +78,22 @@ def check_network_args(args) -> list:
         wide = args.host not in ("localhost",)
     if wide and not allow:
         log.warning("OSC bound to %s but no --allow given: only this machine may send", args.host)
-    if args.max_rate <= 0 or args.buffer_ms < 0:
-        raise UserError("--max-rate must be > 0 and --buffer-ms >= 0")
-    check_voice_args(args)
     return allow
 
 
 def check_voice_args(args) -> None:
+    if not args.max_rate > 0 or not args.buffer_ms >= 0:
+        raise UserError("--max-rate must be > 0 and --buffer-ms >= 0")
     if args.lookahead is not None and not 0 <= args.lookahead <= 16:
         raise UserError("--lookahead must be 0..16 hops")
     if args.xfade_hops is not None and not 1 <= args.xfade_hops <= 64:
         raise UserError("--xfade-hops must be 1..64")
 
 
-def run_daemon(args, ckpt, codec, stop: threading.Event | None = None) -> int:
-    """Run the daemon until SIGINT/SIGTERM (or ``stop``)."""
+def run_daemon(args, ckpt, codec, allow, stop: threading.Event | None = None) -> int:
+    """Run the daemon until SIGINT/SIGTERM (or ``stop``); ``allow``: from check_network_args."""
     from bridge.synth_daemon import SynthDaemon
 
-    allow = check_network_args(args)
     try:
         d = SynthDaemon(ckpt, codec, host=args.host, osc_port=args.osc_port, allow=allow,
                         connect=not args.no_connect, seed=args.seed, max_rate=args.max_rate,
@@ -124,27 +122,38 @@ def run_daemon(args, ckpt, codec, stop: threading.Event | None = None) -> int:
 
 
 def run(args) -> int:
-    import torch
-
-    torch.set_num_threads(1)
-    from bridge.synth_daemon import load_face_events, load_script, load_synth_checkpoint, render
-
+    # everything cheap is checked before torch is imported and the checkpoint loaded
     if args.render is None and (args.face or args.script or args.duration is not None):
         raise UserError("--face, --script and --duration go with --render OUT.wav")
     check_voice_args(args)
-    ckpt, codec = load_synth_checkpoint(args.checkpoint)
     if args.render is None:
-        return run_daemon(args, ckpt, codec)
+        allow = check_network_args(args)
+    elif args.duration is not None and not 0 < args.duration <= 3600:
+        raise UserError("--duration must be between 0 and 3600 seconds")
+    from bridge.synth_daemon import load_face_events, load_script
+
     events = []
     if args.face:
         events = load_face_events(args.face)
     elif args.script:
         events = load_script(args.script)
+    from pathlib import Path
+
+    if not Path(args.checkpoint).is_file():
+        from bridge.synth_daemon import load_synth_checkpoint
+
+        load_synth_checkpoint(args.checkpoint)  # raises the one-line UserError
+    import torch
+
+    torch.set_num_threads(1)
+    from bridge.synth_daemon import load_synth_checkpoint, render
+
+    ckpt, codec = load_synth_checkpoint(args.checkpoint)
+    if args.render is None:
+        return run_daemon(args, ckpt, codec, allow)
     duration = args.duration
     if duration is None:
-        duration = (events[-1][0] + 0.5) if events else 10.0
-    if not 0 < duration <= 3600:
-        raise UserError("--duration must be between 0 and 3600 seconds")
+        duration = min(3600.0, (events[-1][0] + 0.5) if events else 10.0)
     stats = render(ckpt, codec, args.render, duration, events, seed=args.seed,
                    max_rate=args.max_rate, glide_mode=args.glide_mode, lookahead=args.lookahead,
                    xfade_hops=args.xfade_hops)

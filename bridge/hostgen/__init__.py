@@ -1,8 +1,8 @@
 """Generators of the host-side patches (Max ``.maxpat``, Pure Data ``.pd``) from the address table.
 
-The patches under ``maxpatches/`` and ``puredata/`` are generated, never edited by hand, so they
-always use the addresses the daemons accept.  Regenerate after changing
-:mod:`bridge.address_table`::
+The patches under ``maxpatches/`` and ``puredata/`` (and the reference table in docs/osc.md)
+are generated, never edited by hand, so they always use the addresses the daemons accept.
+Regenerate after changing :mod:`bridge.address_table`::
 
     uv run --frozen python -m bridge.hostgen          # write the files
     uv run --frozen python -m bridge.hostgen --check  # exit 1 if a checked-in file is stale
@@ -15,6 +15,25 @@ from pathlib import Path
 from bridge.paths import REPO_ROOT
 
 
+#: docs/osc.md carries the table between these markers (regenerated with the patches).
+OSC_DOC = REPO_ROOT / "docs" / "osc.md"
+TABLE_BEGIN = ("<!-- osc-map:begin (generated from bridge/address_table.py: "
+               "python -m bridge.hostgen) -->")
+TABLE_END = "<!-- osc-map:end -->"
+
+
+def _osc_doc() -> str | None:
+    """docs/osc.md with its table block regenerated; None when the file has no markers."""
+    from bridge.commands.osc_map import markdown
+
+    text = OSC_DOC.read_text() if OSC_DOC.exists() else ""
+    if TABLE_BEGIN not in text or TABLE_END not in text:
+        return None
+    head, rest = text.split(TABLE_BEGIN, 1)
+    tail = rest.split(TABLE_END, 1)[1]
+    return f"{head}{TABLE_BEGIN}\n\n{markdown()}\n{TABLE_END}{tail}"
+
+
 def generated_files() -> dict[Path, str]:
     """Every generated file (absolute path) and its exact text."""
     from bridge.hostgen import max as maxgen
@@ -22,6 +41,9 @@ def generated_files() -> dict[Path, str]:
 
     files = {REPO_ROOT / "maxpatches" / name: text for name, text in maxgen.patches().items()}
     files.update({REPO_ROOT / "puredata" / name: text for name, text in puredata.patches().items()})
+    doc = _osc_doc()
+    if doc is not None:
+        files[OSC_DOC] = doc
     return files
 
 

@@ -124,12 +124,14 @@ def synth_send() -> str:
                    "[s lr-send-connect] takes HOST PORT")
     load = p.obj(10, 410, "loadbang")
     connect = p.msg(10, 435, f"connect 127.0.0.1 {SYNTH_OSC_PORT}")
-    r_conn = p.obj(250, 410, "r lr-send-connect")
-    conn_msg = p.msg(250, 435, "connect $1 $2")
+    r_conn = p.obj(250, 385, "r lr-send-connect")
+    as_list = p.obj(250, 410, "list")  # "127.0.0.1 9000" arrives with the host as selector
+    conn_msg = p.msg(250, 435, "disconnect, connect $1 $2")
     prep = p.obj(450, 410, "list prepend send")
     trim = p.obj(450, 435, "list trim")
     net = p.obj(10, 460, "netsend -u -b")
-    for a, b in ((load, connect), (connect, net), (r_conn, conn_msg), (conn_msg, net),
+    for a, b in ((load, connect), (connect, net), (r_conn, as_list), (as_list, conn_msg),
+                 (conn_msg, net),
                  (prep, trim), (trim, net)):
         p.connect(a, 0, b, 0)
     for i, a in enumerate(SYNTH_ADDRESSES):

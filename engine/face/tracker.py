@@ -27,16 +27,20 @@ class TrackerConfig:
 
     One Euro filters on the raw features, before the controls are derived: ``min_cutoff`` Hz
     (jitter at rest), ``beta`` (lag in motion; speeds are measured in units of each feature's
-    range, so one beta fits all), ``d_cutoff`` Hz.  ``calibrate_s``: seconds of tracked frames
-    captured as the neutral face.  ``lost_glide_s``: time constant (s) of the glide to neutral
+    range, and of ``pose_scale`` degrees for the pose, so one beta fits all), ``d_cutoff`` Hz.
+    ``calibrate_s``: seconds of tracked frames captured as the neutral face.  ``lost_glide_s``: time constant (s) of the glide to neutral
     when the face is lost.  Full-scale ranges (adaptive): ``rotation_range`` deg/s,
     ``jaw_range`` and ``brow_range`` face-size units, ``motion_range`` face sizes/s.
-    ``pitch_roll_weight``: weight of pitch and roll speed against yaw in ``rotation``.
+    ``pitch_roll_weight``: weight of pitch and roll speed against yaw in ``rotation``;
+    ``frown_weight``: weight of the inner brows coming together in ``brow`` (its depth estimate
+    drifts when the head turns, so it counts less than the brow height).
+    ``max_outside``: a face with more than this fraction of its landmarks outside the frame
+    counts as lost (Face Mesh guesses wildly at a half-visible face).
     """
 
     min_cutoff: float = 1.0
     beta: float = 1.0
-    d_cutoff: float = 2.0
+    d_cutoff: float = 4.0
     calibrate_s: float = 1.0
     lost_glide_s: float = 0.5
     rotation_range: float = 90.0
@@ -44,6 +48,9 @@ class TrackerConfig:
     brow_range: float = 0.08
     motion_range: float = 1.0
     pitch_roll_weight: float = 0.5
+    pose_scale: float = 10.0
+    frown_weight: float = 0.5
+    max_outside: float = 0.1
     min_detection_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
 
@@ -54,7 +61,9 @@ class FaceTracker:
     ``process(frame_bgr, t)`` runs Face Mesh and returns :class:`FaceControls`;
     ``process_landmarks(landmarks_or_None, t)`` does the rest of the work alone (tests and
     benchmarks feed it directly).  ``last_raw`` holds the same controls computed without the
-    filters.  ``t`` is the capture time in seconds (any origin, increasing).
+    filters; ``last_excess`` each control's measure above neutral before the noise floor
+    (``{"raw": {...}, "filtered": {...}}``, for benchmarks).  ``t`` is the capture time in
+    seconds (any origin, increasing).
     """
 
     def __init__(self, config: TrackerConfig | None = None, calibration: Calibration | None = None,
@@ -63,7 +72,7 @@ class FaceTracker:
         self.calibration = calibration or Calibration(seconds=c.calibrate_s)
         self._mesh = mesh
         # features: jaw, brow height, brow gap (face units), yaw, pitch, roll (deg)
-        scale = [c.jaw_range, c.brow_range, c.brow_range, 45.0, 45.0, 45.0]
+        scale = [c.jaw_range, c.brow_range, c.brow_range] + [c.pose_scale] * 3
         self._feature_filter = OneEuroFilter(6, c.min_cutoff, c.beta, c.d_cutoff, scale=scale)
         self._motion_filter: OneEuroFilter | None = None
         self.ranges = {"rotation": AdaptiveRange(c.rotation_range),
@@ -76,6 +85,7 @@ class FaceTracker:
         self._prev: dict = {}
         self._out = FaceControls.neutral()
         self.last_raw = FaceControls.neutral()
+        self.last_excess: dict = {}
 
     # -- public ------------------------------------------------------------------------------
     @property
@@ -87,14 +97,28 @@ class FaceTracker:
                                   min_tracking_confidence=self.config.min_tracking_confidence)
         return self._mesh
 
+    def warm_up(self, width: int = 640, height: int = 480) -> None:
+        """Load Face Mesh and run it once on a blank frame, so the first real frame is not late."""
+        self.mesh.detect(np.zeros((height, width, 3), np.uint8))
+
     def process(self, frame_bgr: np.ndarray, t: float) -> FaceControls:
         """Controls for one BGR uint8 frame captured at ``t`` seconds."""
-        return self.process_landmarks(self.mesh.detect(frame_bgr), t)
+        h, w = frame_bgr.shape[:2]
+        return self.process_landmarks(self.mesh.detect(frame_bgr), t, (w, h))
 
-    def process_landmarks(self, landmarks: np.ndarray | None, t: float) -> FaceControls:
-        """Controls from Face Mesh landmarks ((478, 3) pixels) or None when no face was found."""
+    def process_landmarks(self, landmarks: np.ndarray | None, t: float,
+                          frame_size: tuple[int, int] | None = None) -> FaceControls:
+        """Controls from Face Mesh landmarks ((478, 3) pixels) or None when no face was found.
+
+        ``frame_size`` (width, height) in pixels enables the half-visible-face check.
+        """
         dt = 1.0 / 30.0 if self._t is None else min(max(t - self._t, 1e-3), 0.5)
         self._t = t
+        if landmarks is not None and frame_size is not None:
+            x, y = landmarks[:, 0], landmarks[:, 1]
+            outside = (x < 0) | (y < 0) | (x >= frame_size[0]) | (y >= frame_size[1])
+            if outside.mean() > self.config.max_outside:
+                landmarks = None
         if landmarks is None:
             return self._lost(t, dt)
         return self._found(landmarks, t, dt)
@@ -124,7 +148,8 @@ class FaceTracker:
         motion = float(np.linalg.norm(points - prev_points, axis=1).mean() / self._size / dt)
         excess = {"rotation": speed, "motion": motion,
                   "jaw": max(0.0, feats[0] - neutral[0]),
-                  "brow": abs(feats[1] - neutral[1]) + max(0.0, neutral[2] - feats[2])}
+                  "brow": abs(feats[1] - neutral[1])
+                  + cfg.frown_weight * max(0.0, neutral[2] - feats[2])}
         gated = {k: max(0.0, v - floors[k]) for k, v in excess.items()}
         if adapt:
             for k, v in gated.items():
@@ -155,10 +180,11 @@ class FaceTracker:
         feats_f = self._feature_filter(feats, dt)
         points_f = self._motion_filter(points.ravel(), dt).reshape(points.shape)
         p = self._prev
-        energy_raw, vel_raw, _ = self._controls(feats, p["raw"], points, p["raw_pts"], neutral,
-                                                dt, adapt=False)
+        energy_raw, vel_raw, excess_raw = self._controls(feats, p["raw"], points, p["raw_pts"],
+                                                         neutral, dt, adapt=False)
         energy, vel, excess = self._controls(feats_f, p["f"], points_f, p["f_pts"], neutral,
                                              dt, adapt=not cal.capturing)
+        self.last_excess = {"raw": excess_raw, "filtered": excess}
         cal.observe_noise(excess)
         cal.finish_if_done()
         self._prev = {"raw": feats, "raw_pts": points, "f": feats_f, "f_pts": points_f}

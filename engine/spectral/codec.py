@@ -49,12 +49,13 @@ class CodecParams:
         if self.hop_length > self.n_fft:
             raise ValueError(f"hop_length {self.hop_length} exceeds n_fft {self.n_fft}")
         if not (np.isfinite(self.top_db) and self.top_db > 0):
-            raise ValueError(f"CodecParams.top_db must be a positive number of dB, got {self.top_db!r}")
+            raise ValueError(f"CodecParams.top_db must be a positive dB value, got {self.top_db!r}")
         object.__setattr__(self, "top_db", float(self.top_db))
         object.__setattr__(self, "fmin", float(self.fmin))
         fmax = self.nyquist if self.fmax is None else float(self.fmax)
         if not (0.0 <= self.fmin < fmax <= self.nyquist):
-            raise ValueError(f"need 0 <= fmin < fmax <= sr/2, got fmin={self.fmin}, fmax={self.fmax}")
+            raise ValueError(f"need 0 <= fmin < fmax <= sr/2, got fmin={self.fmin}, "
+                             f"fmax={self.fmax}")
         if self.fmax is not None:
             object.__setattr__(self, "fmax", float(self.fmax))
 
@@ -101,7 +102,7 @@ DEFAULT_CODEC = CodecParams()
 
 @lru_cache(maxsize=16)
 def mel_basis(codec: CodecParams) -> np.ndarray:
-    """librosa's Slaney mel filterbank ``(n_mels, n_freq)`` float32 (the one melspectrogram uses)."""
+    """librosa's Slaney mel filterbank ``(n_mels, n_freq)`` float32 (as melspectrogram uses)."""
     import librosa
 
     with warnings.catch_warnings():
@@ -117,7 +118,8 @@ def mel_basis(codec: CodecParams) -> np.ndarray:
 # validation
 # --------------------------------------------------------------------------------------------
 
-def check_spectrogram(spec: Any, n_mels: int | None = None, name: str = "spectrogram") -> np.ndarray:
+def check_spectrogram(spec: Any, n_mels: int | None = None,
+                      name: str = "spectrogram") -> np.ndarray:
     """Return ``spec`` as a float32 2-D array in [-1, 1] or raise a one-line ``ValueError``.
 
     Accepts numpy arrays and torch tensors of shape (H, W) or (1, H, W). Values slightly out of
@@ -198,7 +200,7 @@ def load_audio(path: str | Path, sr: int = 22050) -> np.ndarray:
 
 
 def mel_power(audio: np.ndarray, codec: CodecParams = DEFAULT_CODEC) -> np.ndarray:
-    """Power mel spectrogram ``(n_mels, T)`` of mono audio at ``codec.sr`` (librosa, centred frames)."""
+    """Power mel spectrogram ``(n_mels, T)`` of mono audio at ``codec.sr`` (centred frames)."""
     import librosa
 
     y = _check_audio(audio)

@@ -26,7 +26,8 @@ class MelInverse:
 
     ``basis`` (n_mels, n_freq): the mel filterbank M; ``inverse`` (n_freq, n_mels): B >= 0 with
     ``B @ mel`` the band-wise flat spectrum consistent with ``mel`` (exact for flat spectra);
-    ``energy`` (n_mels,): ``ones @ B`` (the matrices are scipy CSR), so ``energy @ mel`` is the linear power a column carries.
+    ``energy`` (n_mels,): ``ones @ B``, so ``energy @ mel`` is the linear power a column carries.
+    The matrices are scipy CSR.
     """
 
     basis: "scipy.sparse.csr_matrix"

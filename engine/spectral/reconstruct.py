@@ -9,7 +9,8 @@ normalisation to ``peak_dbfs``.
 The fast path replaces the origin's NNLS mel inversion by :mod:`.melinv` (a non-negative
 inverse plus multiplicative refinement) and librosa's STFT loop by a batched float32 STFT
 (strided view + ``scipy.fft``; faster here than ``torch.stft`` on one core) in fast Griffin-Lim
-(Perraudin et al. 2013), which needs fewer iterations from the better start. :mod:`.reference` keeps the
+(Perraudin et al. 2013), which needs fewer iterations from the better start.
+:mod:`.reference` keeps the
 origin's path for benchmarks.
 """
 
@@ -25,9 +26,11 @@ from numpy.lib.stride_tricks import as_strided
 
 from .codec import DEFAULT_CODEC, CodecParams, as_spectrogram, to_db
 from .melinv import mel_inverse
+from .streaming import irfft_rows, rfft_rows
 
 
-def _codec_for(arr: np.ndarray, codec: CodecParams | None, overrides: dict[str, Any]) -> CodecParams:
+def _codec_for(arr: np.ndarray, codec: CodecParams | None,
+               overrides: dict[str, Any]) -> CodecParams:
     """The codec for ``arr``: ``codec`` (or the default) with keyword overrides; the origin's
     ``db_range`` is accepted for ``top_db``; ``n_mels`` follows the array height."""
     codec = codec or DEFAULT_CODEC
@@ -59,18 +62,21 @@ def prepare_mel(arr: np.ndarray, top_db: float = 80.0, spectral_smooth_sigma: fl
 def minimum_phase(mag: np.ndarray, n_fft: int) -> np.ndarray:
     """Per-frame minimum-phase spectrum (cepstral method) with magnitude ``mag`` (n_freq, T).
 
-    Returns complex64 ``mag * exp(i * phase_min)``.
+    Returns complex64 ``mag * exp(i * phase_min)``, shape (n_freq, T).
     """
-    log_mag = np.log(np.maximum(mag, 1e-10)).astype(np.float32)
-    cep = scipy.fft.irfft(log_mag, n=n_fft, axis=0)
-    fold = np.zeros(n_fft, dtype=np.float32)
+    frames = np.ascontiguousarray(mag.T, dtype=np.float32)  # (T, n_freq): FFT along rows
+    cep = scipy.fft.irfft(np.log(np.maximum(frames, 1e-10)), n=n_fft, axis=-1)
+    fold = np.zeros(n_fft, dtype=np.float32)  # keep c[0], double the causal part, drop the rest
     fold[0] = 1.0
     fold[1:(n_fft + 1) // 2] = 2.0
     if n_fft % 2 == 0:
         fold[n_fft // 2] = 1.0
-    cep *= fold[:, None]
-    phase = np.imag(scipy.fft.rfft(cep, axis=0))
-    return (mag * np.exp(1j * phase)).astype(np.complex64)
+    cep *= fold
+    phase = scipy.fft.rfft(cep, axis=-1).imag
+    out = np.empty(frames.shape, dtype=np.complex64)
+    out.real = frames * np.cos(phase)
+    out.imag = frames * np.sin(phase)
+    return out.T
 
 
 class _Stft:
@@ -161,18 +167,23 @@ def griffin_lim(mag: np.ndarray, init: np.ndarray | None, n_fft: int, hop: int, 
     y = np.zeros(stft.padded + n_fft, dtype=np.float32)
     blocks = [(b, min(b + block, t)) for b in range(0, t, block)]
     win = stft.window
+    tbuf = np.empty((block, n_fft), dtype=np.float32)  # work buffers reused by every block
+    sbuf = np.empty((block, a.shape[1]), dtype=np.complex64)
+    abuf = np.empty((block, a.shape[1]), dtype=np.float32)
     for _ in range(n_iter):
         y[:] = 0.0
         for b0, b1 in blocks:  # least-squares ISTFT, block by block
-            fr = scipy.fft.irfft(x[b0:b1], n=n_fft, axis=-1, overwrite_x=False)
+            fr = irfft_rows(x[b0:b1], n_fft, tbuf[: b1 - b0])
             fr *= win
             stft.ola_into(y, fr, b0)
         y[: stft.padded] *= stft.wss_inv
         for b0, b1 in blocks:  # STFT, projection onto the magnitude, momentum
-            view = as_strided(y[b0 * hop:], shape=(b1 - b0, n_fft), strides=(hop * 4, 4),
+            nb = b1 - b0
+            view = as_strided(y[b0 * hop:], shape=(nb, n_fft), strides=(hop * 4, 4),
                               writeable=False)
-            sb = scipy.fft.rfft(view * win, axis=-1, overwrite_x=True)
-            den = np.abs(sb)
+            fr = np.multiply(view, win, out=tbuf[:nb])
+            sb = rfft_rows(fr, sbuf[:nb])
+            den = np.abs(sb, out=abuf[:nb])
             den += 1e-12
             np.divide(a[b0:b1], den, out=den)
             sb *= den
@@ -206,28 +217,47 @@ def finish(audio: np.ndarray, sr: int, lpf_cutoff: float | None = 8000.0, fade_m
 
 def spectrogram_to_audio(spectrogram: Any, codec: CodecParams | None = None, *, n_iter: int = 12,
                          lpf_cutoff: float | None = 8000.0, spectral_smooth_sigma: float = 0.5,
-                         use_min_phase: bool = True, noise_floor_db: float = -60.0,
+                         use_min_phase: bool | None = None, noise_floor_db: float = -60.0,
                          fade_ms: float = 5.0, peak_dbfs: float | None = -1.0,
-                         n_refine: int = 50, momentum: float = 0.99, seed: int = 0,
-                         **codec_overrides: Any) -> np.ndarray:
+                         init: str = "minphase", n_refine: int = 30, momentum: float = 0.99,
+                         seed: int = 0, **codec_overrides: Any) -> np.ndarray:
     """Reconstruct float32 audio at ``codec.sr`` from a [-1, 1] mel spectrogram.
 
     ``spectrogram``: array (n_mels, frames) or (1, n_mels, frames), torch tensor, PIL image
     (grayscale or the origin's magma RGB) or image path. ``codec``: geometry (default: the
     origin's); keyword overrides ``sr``, ``n_fft``, ``hop_length``, ``top_db`` (or the origin's
-    ``db_range``) as in the origin. Enhancements: see the module docstring; ``use_min_phase``
-    False starts from random phase (``seed``). ``n_iter`` Griffin-Lim iterations,
-    ``n_refine`` mel-inversion refinement steps. Returns ``(frames - 1) * hop`` samples.
-    Raises ``ValueError`` for bad input (wrong rank, NaN/inf, empty, unsupported image mode).
+    ``db_range``) as in the origin. Enhancements: see the module docstring.
+
+    Phase: ``init`` is ``"minphase"`` (the origin's start), ``"rtisi"`` (a streaming RTISI-LA
+    pass first: slower, much better on harmonic material) or ``"random"`` (``seed``); the
+    origin's ``use_min_phase`` True/False selects ``"minphase"``/``"random"``. Then ``n_iter``
+    fast Griffin-Lim iterations; ``n_refine`` mel-inversion refinement steps.
+    Returns ``(frames - 1) * hop`` samples. Raises ``ValueError`` for bad input (wrong rank,
+    NaN/inf, empty, unsupported image mode) or an unknown ``init``.
     """
+    if use_min_phase is not None:
+        init = "minphase" if use_min_phase else "random"
+    if init not in ("minphase", "rtisi", "random"):
+        raise ValueError(f"init must be minphase, rtisi or random, got {init!r}")
     arr = as_spectrogram(spectrogram)
     overrides = dict(codec_overrides)
     overrides.pop("n_mels", None)  # the array height decides
     codec = _codec_for(arr, codec, overrides)
+    n_fft, hop = codec.n_fft, codec.hop_length
     mel = prepare_mel(arr, codec.top_db, spectral_smooth_sigma, noise_floor_db)
     lin = mel_inverse(codec)(mel, n_refine=n_refine)
     mag = np.sqrt(np.maximum(lin, 0.0, out=lin), out=lin)
-    init = minimum_phase(mag, codec.n_fft) if use_min_phase else None
-    audio = griffin_lim(mag, init, codec.n_fft, codec.hop_length, n_iter=n_iter,
-                        momentum=momentum, seed=seed)
+    if init == "rtisi":
+        from .streaming import rtisi_la
+
+        audio = rtisi_la(mag, n_fft, hop, seed=seed)
+        if n_iter > 0:
+            st = _Stft(n_fft, hop, mag.shape[1], len(audio))
+            padded = np.zeros(st.padded, dtype=np.float32)
+            padded[st.pad:st.pad + len(audio)] = audio
+            audio = griffin_lim(mag, st.stft_padded(padded).T, n_fft, hop, n_iter=n_iter,
+                                momentum=momentum)
+    else:
+        start = minimum_phase(mag, n_fft) if init == "minphase" else None
+        audio = griffin_lim(mag, start, n_fft, hop, n_iter=n_iter, momentum=momentum, seed=seed)
     return finish(audio, codec.sr, lpf_cutoff, fade_ms, peak_dbfs)

@@ -13,12 +13,12 @@ import math
 
 import numpy as np
 
-from .codec import CodecParams, check_spectrogram
+from .codec import CodecParams, check_spectrogram, to_mel_power
 from .melinv import mel_inverse
 from .streaming import StreamingReconstructor
 
 MAX_SPEED = 4.0
-_BLOCK = 8  # spectrogram columns converted mel -> linear at a time (lazy)
+_BLOCK = 16  # spectrogram columns converted mel -> linear at a time (lazy)
 
 
 class _Layer:
@@ -38,7 +38,7 @@ class _Layer:
         self._lin = np.zeros((self.frames, codec.n_freq), dtype=np.float32)
         self._done = np.zeros((self.frames + _BLOCK - 1) // _BLOCK, dtype=bool)
         # level: the loudest column (by linear power) plays at RMS `voice.level`
-        power = np.power(np.float32(10.0), (spec + 1.0) * (self._top_db / 20.0) - self._top_db / 10.0)
+        power = to_mel_power(spec, self._top_db)
         col_energy = self._inv.energy @ power  # linear power per column
         ref = float(np.max(col_energy))
         self.gain = 0.0 if ref <= 0 else voice.level / math.sqrt(ref * voice._rms_per_energy)
@@ -48,8 +48,7 @@ class _Layer:
         b = i // _BLOCK
         if not self._done[b]:
             lo, hi = b * _BLOCK, min((b + 1) * _BLOCK, self.frames)
-            v = self.spec[:, lo:hi]
-            power = np.power(np.float32(10.0), (v + 1.0) * (self._top_db / 20.0) - self._top_db / 10.0)
+            power = to_mel_power(self.spec[:, lo:hi], self._top_db)
             lin = self._inv(power, n_refine=self._n_refine)  # (n_freq, cols)
             np.sqrt(lin, out=lin)
             lin *= self.gain
@@ -58,7 +57,7 @@ class _Layer:
         return self._lin[i]
 
     def magnitude(self, pos: float, out: np.ndarray) -> np.ndarray:
-        """Interpolated magnitude at playhead ``pos`` (columns, wrapped to the loop) into ``out``."""
+        """Interpolated magnitude at playhead ``pos`` (columns, wrapped to the loop) -> ``out``."""
         p = pos % self.loop_len
         self._interp(p, out)
         if p < self.loop_xfade:  # blend the loop's tail into its head
@@ -97,8 +96,8 @@ class Voice:
     """
 
     def __init__(self, codec: CodecParams | None = None, lookahead: int = 3, seed: int = 0, *,
-                 n_iter: int = 4, momentum: float = 0.9, xfade_hops: int = 8, loop_xfade: int = 8,
-                 level: float = 0.2, n_refine: int = 3) -> None:
+                 n_iter: int = 3, momentum: float = 0.9, xfade_hops: int = 8, loop_xfade: int = 8,
+                 level: float = 0.2, n_refine: int = 32) -> None:
         self.codec = codec or CodecParams()
         self.sample_rate = self.codec.sr
         self.hop = self.codec.hop_length
@@ -195,8 +194,8 @@ class Voice:
         else:
             out *= g0 + (g1 - g0) * self._ramp
             self._gain = g1
-        self.position += self.speed
-        if self._layers:
+        if self._layers:  # the playhead rests at 0 until there is something to scan
+            self.position += self.speed
             loop = self._layers[-1].loop_len
             if self.position >= loop:
                 self.position %= loop

@@ -1,0 +1,49 @@
+"""The JACK server dies under a running synth and comes back: the synth keeps running and
+reconnects by itself.  Uses its own named server so the session's server is never touched."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+import pytest
+
+from bridge.jack_capture import JackCapture
+from bridge.synth_client import SynthClient
+from conftest import start_jackd, stop_jackd
+from synth_util import free_port, make_checkpoint, record, start_daemon, stop, wait_ports
+
+pytestmark = [pytest.mark.jack, pytest.mark.timeout(120)]
+
+
+def test_daemon_survives_jack_restart_and_reconnects(tmp_path):
+    name = f"lr-reconnect-{os.getpid()}"
+    server = start_jackd(name)
+    assert server is not None
+    ckpt = make_checkpoint(tmp_path / "t.pt")
+    port = free_port()
+    proc = start_daemon(ckpt, port, name)
+    client = SynthClient(port)
+    try:
+        client.wait_ready(90, proc)
+        wait_ports(name)
+        stop_jackd(server)  # the server goes away under the daemon
+        server = None
+        time.sleep(1.0)
+        assert proc.poll() is None, "daemon exited when JACK went away"
+        assert client.status() is not None  # OSC still served
+        server = start_jackd(name)  # ...and comes back
+        wait_ports(name, timeout=20)
+        cap = JackCapture(["latent-resonance:out_1"], seconds=5, name="lr-reconnect-cap",
+                          server=name)
+        try:
+            time.sleep(0.3)
+            x = record(cap, 0.5)
+        finally:
+            cap.close()
+        assert float(np.sqrt(np.mean(x ** 2))) > 1e-3, "no audio after reconnecting"
+    finally:
+        log = stop(proc)
+        stop_jackd(server)
+    assert "went away" in log and "reconnected" in log, log[-2000:]
