@@ -84,15 +84,18 @@ class _NewestSlot:
 
 
 class CameraSource:
-    """Frames from camera ``index`` (``width`` x ``height`` requested, the driver may differ)."""
+    """Frames from a camera: an index, or a device path such as ``/dev/v4l/by-id/...``
+    (``width`` x ``height`` requested, the driver may differ).  Frames are read as fast as the
+    device delivers them."""
 
-    def __init__(self, index: int, width: int = 640, height: int = 480):
+    def __init__(self, index: int | str, width: int = 640, height: int = 480):
         self.index, self.width, self.height = index, width, height
         self._cv2 = _cv2()
         self._cap = self._open()
         if self._cap is None:
             raise UserError(f"camera {index} cannot be opened (no such camera, or it is busy); "
                             f"try another --camera index or --video FILE")
+        log.info("camera %s open", index)
         self._slot = _NewestSlot()
         self._stop = threading.Event()
         self.lost = False
@@ -118,12 +121,12 @@ class CameraSource:
             if ok:
                 wall = time.time()
                 if self.lost:
-                    log.info("camera %d is back", self.index)
+                    log.info("camera %s is back", self.index)
                 self.lost, failures = False, 0
                 self._slot.put(Frame(image, time.monotonic() - self._start, wall))
                 continue
             if not self.lost:
-                log.warning("camera %d stopped delivering frames (unplugged or busy?); "
+                log.warning("camera %s stopped delivering frames (unplugged or busy?); "
                             "sending found 0 and retrying", self.index)
             self.lost = True
             if self._cap is not None:
@@ -135,7 +138,7 @@ class CameraSource:
                 break
             self._cap = self._open()
             if self._cap is None:
-                log.debug("camera %d: reopen failed, next try in %.1f s", self.index,
+                log.debug("camera %s: reopen failed, next try in %.1f s", self.index,
                           BACKOFF_S[min(failures, len(BACKOFF_S) - 1)])
 
     def __iter__(self):

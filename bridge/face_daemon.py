@@ -11,6 +11,7 @@ import logging
 import signal
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,12 +23,13 @@ log = logging.getLogger("latent_resonance.face")
 
 @dataclass
 class RunStats:
-    """What a run did: frames out, frames with a face, stream seconds, capture->send latency."""
+    """What a run did: frames out, frames with a face, stream seconds, and the capture->send
+    latency (ms) of the last 10 000 frames."""
 
     frames: int = 0
     found: int = 0
     seconds: float = 0.0
-    latency_ms: list = field(default_factory=list)
+    latency_ms: deque = field(default_factory=lambda: deque(maxlen=10_000))
 
     def summary(self) -> str:
         s = f"{self.frames} frames, face found in {self.found}"

@@ -158,7 +158,7 @@ class JackOutput:
         while not self._stop.is_set():
             try:
                 client, ring = self._open()
-            except jack.JackError as exc:
+            except (jack.JackError, OSError) as exc:
                 if not told:
                     log.warning("JACK server not running (%s); the synth keeps running and "
                                 "retries every %.0f s -- start one with e.g. `jackd -d dummy` "

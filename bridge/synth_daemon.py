@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import sys
 import threading
 import time
 from pathlib import Path
@@ -68,15 +69,19 @@ def make_voice(codec, lookahead: int | None, seed: int, xfade_hops: int | None =
 
 
 class VoiceChain:
-    """The voice followed by the output band-pass (see :mod:`engine.synth.bandpass` for why
-    the band is a time-domain filter here rather than the voice's spectral mask)."""
+    """The voice followed by the output stage (band-pass and gain on the audio; see
+    :mod:`engine.synth.bandpass` for why they act there rather than on spectrogram frames).
+
+    ``next_hop()`` runs both (offline render); the daemon calls ``voice_hop()`` and runs its own
+    :class:`OutputStage` at the JACK rate, just before the ring buffer.
+    """
 
     def __init__(self, voice):
-        from engine.synth.bandpass import StreamingBandpass
+        from engine.synth.bandpass import OutputStage
 
         self.voice = voice
         self.sample_rate, self.hop = voice.sample_rate, voice.hop
-        self.band = StreamingBandpass(voice.sample_rate)
+        self.stage = OutputStage(voice.sample_rate)
 
     @property
     def latency_samples(self) -> int:
@@ -85,14 +90,18 @@ class VoiceChain:
     def set_spectrogram(self, spec) -> None:
         self.voice.set_spectrogram(spec)
 
-    def apply(self, c) -> None:
-        """Push a :class:`~bridge.synth_state.Controls` snapshot into the chain."""
-        self.voice.set_params(speed=c.speed, gain_db=c.gain_db, clarity=c.clarity)
-        self.band.set_band(c.band_low, c.band_high)
+    def apply(self, c, stage=None) -> None:
+        """Push a :class:`~bridge.synth_state.Controls` snapshot into the voice and a stage."""
+        self.voice.set_params(speed=c.speed, clarity=c.clarity)
+        (stage or self.stage).set(c.band_low, c.band_high, c.gain_db)
+
+    def voice_hop(self) -> np.ndarray:
+        """One hop of the voice alone (float32, model rate)."""
+        return self.voice.next_hop()
 
     def next_hop(self) -> np.ndarray:
-        """One hop of audio (float32)."""
-        return self.band.process(self.voice.next_hop())
+        """One hop through voice and output stage (float32)."""
+        return self.stage.process(self.voice.next_hop())
 
 
 # --- the live voice -----------------------------------------------------------------------
@@ -126,7 +135,11 @@ class VoiceRunner:
     def _run(self) -> None:
         import soxr
 
-        ring, resampler, target = None, None, 0
+        from engine.synth.bandpass import OutputStage
+
+        ring = resampler = stage = None
+        target = block = 0
+        pending = np.zeros(0, dtype=np.float32)  # resampled voice audio not yet staged
         serial, last_c = 0, None
         sr = self.voice.sample_rate
         while not self._stop.is_set():
@@ -135,11 +148,14 @@ class VoiceRunner:
                 ring = None
                 self._stop.wait(0.05)
                 continue
-            if r is not ring:
+            if r is not ring:  # (re)connected: new rate, fresh resampler and output stage
                 ring = r
                 resampler = (soxr.ResampleStream(sr, ring.rate, 1, dtype="float32",
                                                  quality="HQ") if ring.rate != sr else None)
+                stage, last_c = OutputStage(ring.rate), None
                 target = self.target_fill(ring)
+                block = max(64, self.out.blocksize)
+                pending = np.zeros(0, dtype=np.float32)
             fill = ring.fill
             if fill >= target:
                 time.sleep(min(0.004, max(0.0005, (fill - target) / ring.rate)))
@@ -151,15 +167,19 @@ class VoiceRunner:
                 self.images += 1
             c = self.state.controls()
             if c is not last_c:
-                self.voice.apply(c)
+                self.voice.apply(c, stage)
                 last_c = c
-            y = self.voice.next_hop()
-            if resampler is not None:
-                y = resampler.resample_chunk(y)
-            ring.write(np.asarray(y, dtype=np.float32))
+            if len(pending) < block:
+                y = self.voice.voice_hop()
+                if resampler is not None:
+                    y = resampler.resample_chunk(y)
+                pending = np.concatenate([pending, np.asarray(y, dtype=np.float32)])
+                self.hops += 1
+            # band and gain act here, one JACK period at a time, just before the ring
+            ring.write(stage.process(pending[:block]))
+            pending = pending[block:]
             if not ring.primed and ring.fill >= target:
                 ring.primed = True
-            self.hops += 1
             self.busy_s += time.perf_counter() - t0
 
 
@@ -199,6 +219,9 @@ class SynthDaemon:
                 int(self.out.underruns), float(round(latency, 2)))
 
     def start(self) -> None:
+        # The JACK callback is Python: it needs the GIL every period (5.3 ms at 256/48k).  The
+        # default switch interval lets another thread keep the GIL for 5 ms; 0.5 ms bounds it.
+        sys.setswitchinterval(0.0005)
         self.out.start()
         self.gen_thread.start()
         self.runner.start()

@@ -56,7 +56,7 @@ def settle(client, *messages, wait=0.5):
 def test_sound_is_present(synth):
     client, cap, _ = synth
     x = record(cap, 1.0)
-    assert len(x) > 40000
+    assert len(x) > 30000  # (a loaded machine may skip a few JACK cycles)
     assert np.all(np.isfinite(x))
     rms = float(np.sqrt(np.mean(x ** 2)))
     assert 1e-3 < rms < 1.0

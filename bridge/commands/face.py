@@ -14,14 +14,20 @@ HELP = "headless face engine: camera/video/recording -> OSC bundles and MIDI CC"
 log = logging.getLogger("latent_resonance.face")
 
 
+def _camera(text: str) -> int | str:
+    """A camera index (digits) or a device path."""
+    return int(text) if text.isdigit() else text
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     from engine.face.tracker import TrackerConfig
 
     d = TrackerConfig()
     src = p.add_argument_group("source (one of)")
     ex = src.add_mutually_exclusive_group()
-    ex.add_argument("--camera", type=int, metavar="N", default=None,
-                    help="camera index (default 0 when no other source is given)")
+    ex.add_argument("--camera", type=_camera, metavar="N", default=None,
+                    help="camera index, or a device path such as /dev/video2 (default 0 when "
+                         "no other source is given)")
     ex.add_argument("--video", metavar="PATH", help="a video file OpenCV can read; plays at "
                     "its own frame rate and the run ends with it")
     ex.add_argument("--replay", metavar="FILE.jsonl", help="play a recording made with "

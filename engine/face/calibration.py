@@ -76,7 +76,7 @@ class Calibration:
     is the running median of the frames so far and the applied neutral glides toward it with
     ``glide_s``.  ``floors`` are noise floors under which a control stays at rest
     (``rotation`` deg/s, ``motion`` face sizes/s, ``jaw`` and ``brow`` face-size units); at the
-    end of the capture they rise to 1.5x the 90th percentile of what the still face produced,
+    end of the capture they glide to 1.5x the 90th percentile of what the still face produced,
     never above the caps in :data:`FLOORS`.  A loaded calibration captures nothing.
     """
 
@@ -85,6 +85,7 @@ class Calibration:
     neutral: Neutral | None = None
     floors: dict = field(default_factory=lambda: {k: v[0] for k, v in FLOORS.items()})
     _target: np.ndarray | None = field(default=None, repr=False)
+    _floor_target: dict | None = field(default=None, repr=False)
     _samples: list = field(default_factory=list, repr=False)
     _noise: list = field(default_factory=list, repr=False)
     _elapsed: float = 0.0
@@ -105,6 +106,9 @@ class Calibration:
         cur = self.neutral.as_array()
         for i, k in enumerate(NEUTRAL_FIELDS):
             setattr(self.neutral, k, approach(cur[i], self._target[i], dt, self.glide_s))
+        if self._floor_target is not None:  # floors glide too: no control jumps
+            for k, v in self._floor_target.items():
+                self.floors[k] = approach(self.floors[k], v, dt, self.glide_s)
         return self.neutral
 
     def observe_noise(self, excess: dict) -> None:
@@ -118,14 +122,14 @@ class Calibration:
         if self.capturing or not self._noise:
             return
         noise = np.array(self._noise[2:] or self._noise)
-        for i, (k, (lo, cap)) in enumerate(FLOORS.items()):
-            self.floors[k] = float(np.clip(1.5 * np.percentile(noise[:, i], 90), lo, cap))
+        self._floor_target = {k: float(np.clip(1.5 * np.percentile(noise[:, i], 90), lo, cap))
+                              for i, (k, (lo, cap)) in enumerate(FLOORS.items())}
         self._noise = []
 
     def to_dict(self) -> dict:
         """JSON-able calibration (neutral face and noise floors)."""
         return {"neutral": asdict(self.neutral) if self.neutral else None,
-                "floors": dict(self.floors)}
+                "floors": dict(self._floor_target or self.floors)}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Calibration":

@@ -28,8 +28,9 @@ class TrackerConfig:
     One Euro filters on the raw features, before the controls are derived: ``min_cutoff`` Hz
     (jitter at rest), ``beta`` (lag in motion; speeds are measured in units of each feature's
     range, and of ``pose_scale`` degrees for the pose, so one beta fits all), ``d_cutoff`` Hz.
-    ``calibrate_s``: seconds of tracked frames captured as the neutral face.  ``lost_glide_s``: time constant (s) of the glide to neutral
-    when the face is lost.  Full-scale ranges (adaptive): ``rotation_range`` deg/s,
+    ``calibrate_s``: seconds of tracked frames captured as the neutral face.
+    ``lost_glide_s``: time constant (s) of the glide to neutral when the face is lost.
+    Full-scale ranges (adaptive): ``rotation_range`` deg/s,
     ``jaw_range`` and ``brow_range`` face-size units, ``motion_range`` face sizes/s.
     ``pitch_roll_weight``: weight of pitch and roll speed against yaw in ``rotation``;
     ``frown_weight``: weight of the inner brows coming together in ``brow`` (its depth estimate

@@ -141,8 +141,8 @@ class Trainer:
                 pe.copy_(p.lerp(pe, beta))
             for be, b in zip(self.G_ema.buffers(), self.G.buffers()):
                 be.copy_(b)
-        return {"loss_d": float(loss_d), "loss_g": float(loss_g), "r1": r1,
-                "d_real": float(logits_real.mean()), "d_fake": float(logits_fake.mean()),
+        return {"loss_d": float(loss_d.detach()), "loss_g": float(loss_g.detach()), "r1": r1,
+                "d_real": float(logits_real.detach().mean()), "d_fake": float(logits_fake.detach().mean()),
                 "ada_p": self.ada_p}
 
     # -------------------------------------------------------------- resume

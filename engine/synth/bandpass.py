@@ -62,3 +62,32 @@ class StreamingBandpass:
         """Filter one block; returns float32 of the same length."""
         y, self._zi = signal.sosfilt(self._sos, x, zi=self._zi)
         return y.astype(np.float32, copy=False)
+
+
+class OutputStage:
+    """Band-pass then gain on the output audio, at ``sample_rate`` (Hz), block by block.
+
+    The gain (dB) is ramped linearly across each block from its previous value, so a jump in
+    ``/lr/synth/gain`` never clicks.  Both act on the next block processed: the daemon runs this
+    stage just before the ring buffer, in blocks of one JACK period, so band and gain are heard
+    after the queued audio only.
+    """
+
+    def __init__(self, sample_rate: float):
+        self.band = StreamingBandpass(sample_rate)
+        self.gain_db = 0.0
+        self._g = 1.0
+
+    def set(self, low_hz: float, high_hz: float, gain_db: float) -> None:
+        self.band.set_band(low_hz, high_hz)
+        self.gain_db = float(gain_db)
+
+    def process(self, x: np.ndarray) -> np.ndarray:
+        y = self.band.process(x)
+        g1 = 10.0 ** (self.gain_db / 20.0)
+        if g1 == self._g:
+            y *= np.float32(g1)
+        else:
+            y *= np.linspace(self._g, g1, len(y) + 1, dtype=np.float32)[1:]
+            self._g = g1
+        return y

@@ -1,0 +1,220 @@
+"""The synth's pure pieces and its OSC edge, in-process: mapping curves, glide, validation,
+ring buffer, output band-pass and the generator's scheduling."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from bridge.address_table import SYNTH_ADDRESSES
+from bridge.jack_out import RingBuffer
+from bridge.osc_server import ACCEPTED, ErrorLog, OscContext, apply_message, bundle_ok
+from bridge.synth_state import SynthState
+from engine.synth import mapping
+from engine.synth.bandpass import StreamingBandpass
+from engine.synth.glide import Glide, slerp
+
+
+# --- mapping ------------------------------------------------------------------------------
+def test_mapping_curves_are_monotonic_and_in_range():
+    x = np.linspace(0, 1, 101)
+    speed = [mapping.rotation_to_speed(v) for v in x]
+    width = [math.log2(h / l) for l, h in (mapping.jaw_to_band(v) for v in x)]
+    ent = [mapping.brow_to_entropy(v) for v in x]
+    cla = [mapping.stillness_to_clarity(v) for v in x]
+    for seq in (speed, width, ent, cla):
+        assert np.all(np.diff(seq) >= 0)
+    assert speed[0] == pytest.approx(0.25) and speed[-1] == pytest.approx(2.0)
+    lo, hi = mapping.jaw_to_band(1.0)
+    assert lo <= 40 and hi == 11025.0  # an open mouth opens the whole band
+    lo, hi = mapping.jaw_to_band(0.0)
+    assert 300 < lo < hi < 2000
+    assert ent[0] == 0 and cla[-1] == 1 and cla[50] < 0.5  # clarity only when really still
+    assert mapping.rotation_to_speed(float("nan")) == pytest.approx(0.25)
+
+
+def test_generator_inputs_follow_clarity_and_entropy():
+    psi0, n0 = mapping.generator_inputs(0.0, 0.0)
+    psi1, n1 = mapping.generator_inputs(1.0, 0.0)
+    _, n2 = mapping.generator_inputs(0.0, 1.0)
+    assert psi0 == 1.0 and psi1 < 0.5  # clarity truncates toward the mean
+    assert n1 < n0 < n2  # clarity lowers the noise, entropy raises it
+
+
+def test_face_drives_controls_only_with_mapping_on():
+    st = SynthState(np.zeros(8, np.float32))
+    st.set_face(rotation=1.0, jaw=1.0, brow=1.0, stillness=0.0)
+    c = st.controls()
+    assert c.speed == pytest.approx(2.0) and c.entropy == 1.0 and c.clarity == 0.0
+    st.set_mapping(0)
+    st.set_face(rotation=0.0)
+    assert st.controls().speed == pytest.approx(2.0)
+
+
+# --- glide --------------------------------------------------------------------------------
+def test_slerp_keeps_the_norm_and_hits_the_ends():
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(64).astype(np.float32), rng.standard_normal(64).astype(np.float32)
+    mid = slerp(a, b, 0.5)
+    assert np.allclose(slerp(a, b, 0.0), a, atol=1e-5) and np.allclose(slerp(a, b, 1.0), b, atol=1e-5)
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    assert np.linalg.norm(mid) == pytest.approx((na + nb) / 2, rel=1e-4)
+    assert np.linalg.norm((a + b) / 2) < 0.85 * np.linalg.norm(mid)  # lerp would sag
+
+
+def test_glide_retarget_mid_way_never_jumps():
+    rng = np.random.default_rng(1)
+    z0, z1, z2 = (rng.standard_normal(16).astype(np.float32) for _ in range(3))
+    g = Glide(z0)
+    g.set_target(z1, now=0.0, seconds=1.0)
+    assert g.moving(0.5) and not g.moving(1.0)
+    p = g.position(0.5).copy()
+    g.set_target(z2, now=0.5, seconds=1.0)
+    assert np.allclose(g.position(0.5), p)  # continues from where it was
+    assert np.allclose(g.position(1.5), z2)
+    g.set_target(z0, now=2.0, seconds=0.0)  # glide 0: jump
+    assert np.allclose(g.position(2.0), z0)
+
+
+# --- OSC validation -----------------------------------------------------------------------
+@pytest.fixture
+def ctx():
+    st = SynthState(np.zeros(4, np.float32))
+    return OscContext(st, lambda s: np.full(4, s, np.float32), lambda: (4, "t", 48000, 0, 1.0),
+                      frozenset({"bright"}))
+
+
+def test_every_synth_address_of_the_table_is_handled():
+    assert {a.path for a in SYNTH_ADDRESSES} <= set(ACCEPTED)
+
+
+@pytest.mark.parametrize("path,args,needle", [
+    ("/lr/nope", (1,), "unknown address"),
+    ("/lr/synth/speed", ("x",), "expected a number"),
+    ("/lr/synth/speed", (float("nan"),), "NaN"),
+    ("/lr/synth/speed", (1.0, 2.0), "expected 1 argument"),
+    ("/lr/synth/band", (900.0, 100.0), "below"),
+    ("/lr/latent", (1.0, 2.0), "expected 4 floats"),
+    ("/lr/latent", (b"\x00" * 12,), "blob must hold 4 float32"),
+    ("/lr/latent", (1.0, 2.0, float("inf"), 0.0), "NaN"),
+    ("/lr/latent/set", (4, 1.0), "outside 0..3"),
+    ("/lr/latent/set", (1.5, 1.0), "expected an integer"),
+    ("/lr/latent/direction", ("dark", 1.0), "unknown direction"),
+    ("/lr/synth/mapping", (True,), "expected a number"),
+])
+def test_bad_messages_reply_an_error_and_change_nothing(ctx, path, args, needle):
+    before_c, before_z = ctx.state.controls(), ctx.state.latent()
+    reply = apply_message(ctx, path, args, ErrorLog())
+    assert reply[0] == "/lr/error" and needle in reply[1]
+    assert ctx.state.controls() == before_c
+    assert ctx.state.latent()[2] == before_z[2]
+
+
+def test_good_messages_change_state(ctx):
+    e = ErrorLog()
+    assert apply_message(ctx, "/lr/synth/speed", (9,), e) is None
+    assert ctx.state.controls().speed == 4.0  # clipped to the table's range
+    z = np.array([1, 2, 3, 4], "<f4")
+    apply_message(ctx, "/lr/latent", (z.tobytes(),), e)
+    assert np.array_equal(ctx.state.latent()[0], z)
+    apply_message(ctx, "/lr/latent/set", (2, 0.5), e)
+    apply_message(ctx, "/lr/latent/direction", ("bright", 1.5), e)
+    tz, dirs, _ = ctx.state.latent()
+    assert tz[2] == 0.5 and dirs == {"bright": 1.5}
+    apply_message(ctx, "/lr/latent/seed", (3,), e)
+    assert np.all(ctx.state.latent()[0] == 3)
+    assert apply_message(ctx, "/lr/status", (), e) == ("/lr/status", 4, "t", 48000, 0, 1.0)
+    assert e.count == 0
+
+
+def test_error_log_reports_each_kind_once(caplog):
+    e = ErrorLog()
+    with caplog.at_level("WARNING", logger="latent_resonance.synth.osc"):
+        for _ in range(50):
+            e("wrong types", "x")
+        e("not finite", "y")
+    assert e.count == 51 and len(caplog.records) == 2
+
+
+def test_packet_framing_checks():
+    from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
+    from pythonosc.osc_message_builder import build_msg
+
+    msg = build_msg("/lr/synth/speed", [1.0]).dgram
+    b = OscBundleBuilder(IMMEDIATELY)
+    b.add_content(build_msg("/lr/face/jaw", [0.5]))
+    bundle = b.build().dgram
+    assert bundle_ok(msg) and bundle_ok(bundle)
+    assert not bundle_ok(msg[:-2])
+    evil = bundle[:16] + (-4).to_bytes(4, "big", signed=True) + bundle[20:]
+    assert not bundle_ok(evil)  # python-osc would loop forever on this
+    assert not bundle_ok(b"garbage!")
+
+
+# --- ring buffer, band-pass ---------------------------------------------------------------
+def test_ring_buffer_wraps_and_counts_underruns():
+    r = RingBuffer(1024, 48000)
+    out = np.empty(256, np.float32)
+    r.read_into(out)
+    assert r.underruns == 0 and not out.any()  # not primed yet: silence is not an underrun
+    r.primed = True
+    data = np.arange(3000, dtype=np.float32)
+    got = []
+    pos = 0
+    while pos < len(data):
+        pos += r.write(data[pos:pos + 700])
+        while r.fill >= 256:
+            r.read_into(out)
+            got.append(out.copy())
+    assert np.array_equal(np.concatenate(got), data[: len(got) * 256])
+    r.read_into(out)
+    assert r.underruns == 1
+
+
+def test_bandpass_passes_its_band_and_keeps_state():
+    sr = 22050
+    t = np.arange(sr) / sr
+    lowtone, hightone = np.sin(2 * np.pi * 200 * t), np.sin(2 * np.pi * 5000 * t)
+    bp = StreamingBandpass(sr, 100, 400)
+    y = np.concatenate([bp.process(b) for b in np.split((lowtone + hightone).astype(np.float32), 50)])
+    tail = y[sr // 2:]
+    lo_amp = abs(np.dot(tail, lowtone[sr // 2:])) * 2 / len(tail)
+    hi_amp = abs(np.dot(tail, hightone[sr // 2:])) * 2 / len(tail)
+    assert lo_amp > 0.7 and hi_amp < 0.01
+
+
+# --- generator scheduling -----------------------------------------------------------------
+class _CountingCkpt:
+    z_dim = 4
+
+    def __init__(self):
+        self.calls = []
+
+    def generate(self, z, truncation=1.0, noise=1.0, directions=None):
+        self.calls.append((np.array(z), truncation, noise, directions))
+        return np.zeros((8, 4), np.float32)
+
+
+def test_generator_runs_only_when_something_moves():
+    from bridge.generator_thread import LatentGenerator
+
+    st = SynthState(np.ones(4, np.float32))
+    ck = _CountingCkpt()
+    g = LatentGenerator(ck, st, max_rate=10)
+    assert g.step(0.0) is not None  # first image
+    assert g.step(1.0) is None and g.step(2.0) is None  # nothing moved: no pass
+    st.set_glide(0.0)
+    st.set_latent(np.full(4, 2.0, np.float32))
+    assert g.step(2.0) is not None  # a new target: one pass
+    st.set_latent(np.full(4, 3.0, np.float32))
+    assert g.step(2.05) is None  # at most max_rate passes per second...
+    assert g.step(2.1) is not None  # ...then it runs
+    assert np.allclose(ck.calls[-1][0], 3.0)
+    n = len(ck.calls)
+    st.set_clarity(1.0)
+    assert g.step(3.0) is not None and len(ck.calls) == n + 1  # truncation follows clarity
+    assert ck.calls[-1][1] == pytest.approx(mapping.generator_inputs(1.0, 0.0)[0])
+    st.set_entropy(0.5)  # entropy keeps the latent wandering
+    assert g.step(4.0) is not None and g.step(5.0) is not None
