@@ -113,7 +113,8 @@ def band_latency(cap, client, trials):
         mag, ends = frames_stft(x)
         f = np.fft.rfftfreq(512, 1 / cap.rate)
         cen = (mag * f).sum(1) / (mag.sum(1) + 1e-12)
-        b = np.median(cen[ends < s]); a = np.median(cen[ends > s + int(0.3 * cap.rate)])
+        b = np.median(cen[ends < s])
+        a = np.median(cen[ends > s + int(0.3 * cap.rate)])
         d = crossing(cen, ends, s, b, a)
         if d is not None:
             out.append(1e3 * d / cap.rate)
@@ -130,14 +131,16 @@ def gain_latency(cap, client, trials):
         idx = np.arange(0, len(x) - n, hop)
         lev = np.array([10 * np.log10(np.mean(x[i:i + n] ** 2) + 1e-12) for i in idx])
         ends = idx + n
-        b = np.median(lev[ends < s]); a = np.median(lev[ends > s + int(0.3 * cap.rate)])
+        b = np.median(lev[ends < s])
+        a = np.median(lev[ends > s + int(0.3 * cap.rate)])
         d = crossing(lev, ends, s, b, a)
         if d is not None:
             out.append(1e3 * d / cap.rate)
     return out
 
 
-def latent_latency(cap, client, trials, z_a, z_b):
+def latent_latency(cap, client, trials, z_a, z_b, onset):
+    """Half-way crossings (ms); ``onset`` gets the quarter-way ones (first clearly audible)."""
     out = []
     for k in range(trials):
         za, zb = (z_a, z_b) if k % 2 == 0 else (z_b, z_a)
@@ -147,13 +150,15 @@ def latent_latency(cap, client, trials, z_a, z_b):
         mag, ends = frames_stft(x, n=2048, hop=128)
         lm = np.log(mag + 1e-6)
         before = lm[ends < s].mean(0)
-        after = lm[ends > s + int(0.45 * cap.rate)].mean(0)
+        after = lm[ends > s + int(0.4 * cap.rate)].mean(0)
         # position along the line before -> after: 0 = old sound, 1 = new sound
         d = after - before
         proj = (lm - before) @ d / (d @ d + 1e-12)
         c = crossing(proj, ends, s, 0.0, 1.0)
-        if c is not None:
+        o = crossing(proj, ends, s, 0.0, 0.5)
+        if c is not None and o is not None:
             out.append(1e3 * c / cap.rate)
+            onset.append(1e3 * o / cap.rate)
     return out
 
 
@@ -225,14 +230,18 @@ def main() -> int:
         print(f"\n-- control -> sound, captured JACK output ({a.trials} trials each)")
         summary("/lr/synth/band -> centroid", band_latency(cap, client, a.trials), 50)
         summary("/lr/synth/gain -> level", gain_latency(cap, client, a.trials), 50)
-        zl = latent_latency(cap, client, a.trials, ckpt.random_latent(11), ckpt.random_latent(12))
-        summary("/lr/latent -> new spectrum", zl, 150)
+        onset = []
+        zl = latent_latency(cap, client, a.trials, ckpt.random_latent(11), ckpt.random_latent(12),
+                            onset)
+        summary("/lr/latent -> new spectrum (1/2)", zl, 150)
+        summary("/lr/latent -> onset (1/4 way)", onset)
         ol = origin_latency(ckpt, codec, max(4, a.trials // 4))
         summary("origin: generate + whole image", ol)
         print(f"{'latent latency ratio origin/daemon':<34} p50 {pct(ol, 50) / pct(zl, 50):.1f}x")
         s = client.status()
         print(f"daemon status after trials: underruns {s['underruns']}, "
-              f"reported latency {s['latency_ms']:.1f} ms")
+              f"reported latency {s['latency_ms']:.1f} ms; load average "
+              f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     finally:
         if cap is not None:
             cap.close()

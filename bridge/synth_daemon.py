@@ -55,10 +55,10 @@ def load_synth_checkpoint(path: str | Path):
     return ckpt, CodecParams.from_dict(dict(ckpt.codec))
 
 
-#: the daemon's voice settings: look-ahead 2 hops and a 4-hop crossfade keep control latency
+#: the daemon's voice settings: look-ahead 2 hops and a 2-hop crossfade keep control latency
 #: low (see docs/synth.md, "Latency"); the Voice's own defaults (3 and 8) favour smoothness.
 LOOKAHEAD = 2
-XFADE_HOPS = 4
+XFADE_HOPS = 2
 
 
 def make_voice(codec, lookahead: int | None, seed: int, xfade_hops: int | None = None):
@@ -133,6 +133,14 @@ class VoiceRunner:
         return int(self.buffer_ms * 1e-3 * ring.rate) + self.out.blocksize
 
     def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._loop()
+            except Exception:  # noqa: BLE001 - the voice must keep going whatever happens
+                log.exception("voice thread error; restarting the voice loop")
+                self._stop.wait(0.2)
+
+    def _loop(self) -> None:
         import soxr
 
         from engine.synth.bandpass import OutputStage
@@ -175,6 +183,8 @@ class VoiceRunner:
                     y = resampler.resample_chunk(y)
                 pending = np.concatenate([pending, np.asarray(y, dtype=np.float32)])
                 self.hops += 1
+                if len(pending) == 0:  # the resampler's start-up delay
+                    continue
             # band and gain act here, one JACK period at a time, just before the ring
             ring.write(stage.process(pending[:block]))
             pending = pending[block:]

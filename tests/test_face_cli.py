@@ -122,3 +122,19 @@ def test_midi_without_a_jack_server_is_one_line(tmp_path):
     assert r.returncode == 2
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "cannot open MIDI port" in lines[0], r.stderr
+
+
+def test_saved_calibration_is_loaded_by_the_next_run(tmp_path, capsys):
+    cal = tmp_path / "cal.json"
+    assert main(["face", "--video", str(clip_path("still")), "--fast", "--no-osc", "-q",
+                 "--save-calibration", str(cal)]) == 0
+    rec = tmp_path / "mouth.jsonl"
+    assert main(["face", "--video", str(clip_path("mouth")), "--fast", "--no-osc", "-q",
+                 "--calibration", str(cal), "--record", str(rec)]) == 0
+    frames = load_recording(rec)
+    assert frames[0].jaw < 0.05 and abs(frames[0].yaw) < 3, "neutral comes from the file"
+    assert frames[-1].jaw > 0.3
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"neutral": 3}')
+    assert "malformed calibration" in one_line_error(
+        capsys, ["face", "--video", str(clip_path("mouth")), "--calibration", str(bad)])

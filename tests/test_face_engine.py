@@ -6,6 +6,7 @@ written by make_clips.py), tracked by the real MediaPipe Face Mesh.
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -14,6 +15,7 @@ import pytest
 from face_util import facesynth, track_clip
 from engine.face.calibration import AdaptiveRange, Calibration
 from engine.face.filters import OneEuroFilter
+from engine.face.pose import RIGID
 
 STILL_S = facesynth.STILL_S
 
@@ -98,7 +100,11 @@ def test_calibration_round_trip_and_rejects_garbage():
     cal = Calibration(seconds=0.1)
     for _ in range(5):
         cal.observe(np.array([0.2, 0.3, 0.5, 1.0, -2.0, 0.5]), 1 / 30)
-    back = Calibration.from_dict(cal.to_dict())
+    cal.reference = np.arange(len(RIGID) * 3, dtype=float).reshape(-1, 3)
+    back = Calibration.from_dict(json.loads(json.dumps(cal.to_dict())))
     assert math.isclose(back.neutral.jaw, cal.neutral.jaw)
+    assert np.allclose(back.reference, cal.reference)
+    with pytest.raises(ValueError):
+        Calibration.from_dict(dict(cal.to_dict(), reference=[[1, 2]]))
     with pytest.raises(ValueError):
         Calibration.from_dict({"neutral": {"jaw": "x"}})

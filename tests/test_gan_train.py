@@ -86,7 +86,7 @@ def test_train_cli_writes_and_resumes(tmp_path):
     for name in ("state.pt", "generator.pt", "log.jsonl", "samples/grid_000002.png",
                  "samples/sample_000004.wav"):
         assert (out / name).is_file(), name
-    assert main([*args[:6], "6", *args[7:], "--resume"]) == 0
+    assert main([*args[:7], "6", *args[8:], "--resume"]) == 0
     ck = load_checkpoint(out / "generator.pt")
     assert ck.card["steps"] == 6 and ck.resolution == (16, 8)
     assert load_checkpoint(out / "state.pt").resolution == (16, 8)  # a state loads too

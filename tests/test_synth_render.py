@@ -90,3 +90,18 @@ def test_demo_without_jack_writes_the_wav_and_says_so(ckpt, tmp_path):
     assert "JACK isn't running" in stdout
     x, sr = sf.read(out, dtype="float32")
     assert len(x) == 3 * sr and float(np.sqrt(np.mean(x ** 2))) > 1e-3
+
+
+def test_live_runs_face_and_synth_together(ckpt, tmp_path):
+    from synth_util import free_port
+
+    rec = tmp_path / "short.jsonl"
+    lines = (REPO / "bridge" / "data" / "face_performance.jsonl").read_text().splitlines()[:60]
+    rec.write_text("\n".join(lines) + "\n")
+    env = dict(os.environ, JACK_DEFAULT_SERVER=f"lr-no-such-server-{os.getpid()}")
+    p = cli("live", "--replay", str(rec), "--checkpoint", str(ckpt), "--osc-port",
+            str(free_port()), "--oscquery-port", "0", "--no-connect", env=env)
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 0, err
+    assert "face ->" in out and "JACK server not running" in err
+    assert "60 frames" in err and "synth stopped" in err and "Traceback" not in err

@@ -44,7 +44,7 @@ def add_synth_arguments(p, render: bool = True) -> None:
                    help="phase-reconstruction look-ahead in hops (default 2; more = smoother "
                         "phase, more latency)")
     p.add_argument("--xfade-hops", type=int, default=None,
-                   help="hops to crossfade into a new spectrogram (default 4)")
+                   help="hops to crossfade into a new spectrogram (default 2; the frame overlap smooths it further)")
 
 
 def add_arguments(p) -> None:

@@ -77,12 +77,15 @@ class Calibration:
     ``glide_s``.  ``floors`` are noise floors under which a control stays at rest
     (``rotation`` deg/s, ``motion`` face sizes/s, ``jaw`` and ``brow`` face-size units); at the
     end of the capture they glide to 1.5x the 90th percentile of what the still face produced,
-    never above the caps in :data:`FLOORS`.  A loaded calibration captures nothing.
+    never above the caps in :data:`FLOORS`.  ``reference``: the rigid landmarks of the first
+    tracked face (see ``pose.reference_shape``), the frame the pose is measured against.  A
+    loaded calibration captures nothing.
     """
 
     seconds: float = 1.0
     glide_s: float = 0.3
     neutral: Neutral | None = None
+    reference: np.ndarray | None = field(default=None, repr=False)
     floors: dict = field(default_factory=lambda: {k: v[0] for k, v in FLOORS.items()})
     _target: np.ndarray | None = field(default=None, repr=False)
     _floor_target: dict | None = field(default=None, repr=False)
@@ -128,21 +131,34 @@ class Calibration:
 
     def to_dict(self) -> dict:
         """JSON-able calibration (neutral face and noise floors)."""
+        ref = None if self.reference is None else np.round(self.reference, 6).tolist()
         return {"neutral": asdict(self.neutral) if self.neutral else None,
-                "floors": dict(self._floor_target or self.floors)}
+                "floors": dict(self._floor_target or self.floors), "reference": ref}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Calibration":
         """Inverse of :meth:`to_dict`; raises ValueError on a malformed dict."""
+        shape = ('expected {"neutral": {' + ", ".join(NEUTRAL_FIELDS) + '}, "floors": {'
+                 + ", ".join(FLOORS) + "}} with numbers")
         try:
             n = d["neutral"]
             neutral = Neutral(**{k: float(n[k]) for k in NEUTRAL_FIELDS})
             floors = {k: float(d["floors"][k]) for k in FLOORS}
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"malformed calibration: {exc}") from None
+        except (KeyError, TypeError, ValueError):
+            raise ValueError(f"malformed calibration: {shape}") from None
         values = list(neutral.as_array()) + list(floors.values())
         if not all(math.isfinite(v) for v in values):
             raise ValueError("malformed calibration: non-finite value")
-        cal = cls(seconds=0.0, neutral=neutral, floors=floors)
+        reference = d.get("reference")
+        if reference is not None:
+            from engine.face.pose import RIGID
+
+            try:
+                reference = np.array(reference, dtype=float)
+            except (TypeError, ValueError):
+                raise ValueError("malformed calibration: 'reference' is not a number table")
+            if reference.shape != (len(RIGID), 3) or not np.isfinite(reference).all():
+                raise ValueError(f"malformed calibration: 'reference' must be {len(RIGID)}x3")
+        cal = cls(seconds=0.0, neutral=neutral, floors=floors, reference=reference)
         cal._target = neutral.as_array()
         return cal

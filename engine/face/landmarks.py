@@ -59,7 +59,10 @@ class FaceMesh:
                 static_image_mode=static_image_mode, max_num_faces=1, refine_landmarks=True,
                 min_detection_confidence=min_detection_confidence,
                 min_tracking_confidence=min_tracking_confidence)
-        self._quiet_calls = 3  # the graph logs while its first frames start it up
+        # the graph logs while its first frames start it up, and again when the landmark
+        # model first runs (the first frame with a face)
+        self._quiet_calls = 3
+        self._seen_face = False
 
     def detect(self, frame_bgr: np.ndarray) -> np.ndarray | None:
         """Landmarks of one ``(H, W, 3)`` uint8 BGR frame, or None (no face)."""
@@ -74,6 +77,9 @@ class FaceMesh:
             result = self._mesh.process(rgb)
         if not result.multi_face_landmarks:
             return None
+        if not self._seen_face:
+            self._seen_face = True
+            self._quiet_calls = max(self._quiet_calls, 3)
         lm = result.multi_face_landmarks[0].landmark
         out = np.array([(p.x, p.y, p.z) for p in lm], dtype=float)
         out *= (w, h, w)

@@ -37,6 +37,8 @@ class TrackerConfig:
     drifts when the head turns, so it counts less than the brow height).
     ``max_outside``: a face with more than this fraction of its landmarks outside the frame
     counts as lost (Face Mesh guesses wildly at a half-visible face).
+    ``motion_scale``: face sizes that count as one unit of landmark speed in the landmark
+    filter (smaller = the filter opens sooner when the face starts to move).
     """
 
     min_cutoff: float = 1.0
@@ -52,6 +54,7 @@ class TrackerConfig:
     pose_scale: float = 10.0
     frown_weight: float = 0.5
     max_outside: float = 0.1
+    motion_scale: float = 0.1
     min_detection_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
 
@@ -79,7 +82,6 @@ class FaceTracker:
         self.ranges = {"rotation": AdaptiveRange(c.rotation_range),
                        "jaw": AdaptiveRange(c.jaw_range), "brow": AdaptiveRange(c.brow_range),
                        "motion": AdaptiveRange(c.motion_range)}
-        self._reference: np.ndarray | None = None
         self._size = 0.0
         self._t: float | None = None
         self._tracking = False
@@ -160,9 +162,10 @@ class FaceTracker:
         return energy, vel, excess
 
     def _found(self, landmarks: np.ndarray, t: float, dt: float) -> FaceControls:
-        if self._reference is None:
-            self._reference = reference_shape(landmarks)
-        m = measure(landmarks, self._reference)
+        cal = self.calibration
+        if cal.reference is None:
+            cal.reference = reference_shape(landmarks)
+        m = measure(landmarks, cal.reference)
         feats = np.array([m.jaw, m.brow_height, m.brow_gap, m.yaw, m.pitch, m.roll])
         points = m.motion_points
         if not self._tracking:  # (re)acquired: start the filters here, no speed across the gap
@@ -170,13 +173,12 @@ class FaceTracker:
             self._feature_filter.reset()
             self._motion_filter = OneEuroFilter(points.size, self.config.min_cutoff,
                                                 self.config.beta, self.config.d_cutoff,
-                                                scale=m.size)
+                                                scale=m.size * self.config.motion_scale)
             self._prev = {"raw": feats, "raw_pts": points,
                           "f": feats, "f_pts": points}
         self._tracking = True
         self._size = approach(self._size, m.size, dt, 1.0)  # slow: size jitter is not motion
 
-        cal = self.calibration
         neutral = cal.observe(feats, dt).as_array()
         feats_f = self._feature_filter(feats, dt)
         points_f = self._motion_filter(points.ravel(), dt).reshape(points.shape)

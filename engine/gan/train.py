@@ -147,13 +147,14 @@ class Trainer:
 
     # -------------------------------------------------------------- resume
     def state_dict(self) -> dict:
-        """Everything needed to continue exactly: tensors and plain values only."""
-        return {"G": self.G.state_dict(), "D": self.D.state_dict(),
+        """Everything needed to continue exactly: tensors and plain values only (a deep copy,
+        so later steps do not change it)."""
+        return copy.deepcopy({"G": self.G.state_dict(), "D": self.D.state_dict(),
                 "G_ema": self.G_ema.state_dict(), "opt_g": self.opt_g.state_dict(),
                 "opt_d": self.opt_d.state_dict(), "rng": self.gen.get_state(),
                 "step": self.step_count, "nimg": self.nimg, "ada_p": self.ada_p,
                 "ada_acc": list(self._ada_acc), "gan_config": self.gan.to_dict(),
-                "train_config": self.cfg.to_dict()}
+                "train_config": self.cfg.to_dict()})
 
     def load_state_dict(self, sd: dict) -> None:
         self.G.load_state_dict(sd["G"])

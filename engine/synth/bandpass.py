@@ -60,6 +60,8 @@ class StreamingBandpass:
 
     def process(self, x: np.ndarray) -> np.ndarray:
         """Filter one block; returns float32 of the same length."""
+        if len(x) == 0:
+            return np.zeros(0, dtype=np.float32)
         y, self._zi = signal.sosfilt(self._sos, x, zi=self._zi)
         return y.astype(np.float32, copy=False)
 
@@ -83,6 +85,8 @@ class OutputStage:
         self.gain_db = float(gain_db)
 
     def process(self, x: np.ndarray) -> np.ndarray:
+        if len(x) == 0:
+            return np.zeros(0, dtype=np.float32)
         y = self.band.process(x)
         g1 = 10.0 ** (self.gain_db / 20.0)
         if g1 == self._g:
