@@ -110,9 +110,12 @@ def centroid(x: np.ndarray, rate: int, n: int = 2048) -> float:
     return float((p * f).sum() / (p.sum() + 1e-20))
 
 
-def spectral_flux(x: np.ndarray, n: int = 2048, hop: int = 1024) -> float:
-    """Mean change of the log spectrum between successive frames (how fast the sound moves)."""
+def spectral_flux(x: np.ndarray, rate: int, segment_s: float = 0.15, n: int = 1024) -> float:
+    """How fast the sound moves: mean change of the log spectrum between consecutive segments
+    of ``segment_s`` seconds (frame-to-frame noise of phase reconstruction averages out)."""
     win = np.hanning(n)
-    s = np.array([np.log(np.abs(np.fft.rfft(x[i:i + n] * win)) + 1e-4)
-                  for i in range(0, len(x) - n, hop)])
-    return float(np.mean(np.abs(np.diff(s, axis=0))))
+    frames = np.array([np.log(np.abs(np.fft.rfft(x[i:i + n] * win)) + 1e-4)
+                       for i in range(0, len(x) - n, n // 2)])
+    per = max(1, int(segment_s * rate / (n // 2)))
+    segs = np.array([frames[i:i + per].mean(0) for i in range(0, len(frames) - per + 1, per)])
+    return float(np.mean(np.abs(np.diff(segs, axis=0))))
