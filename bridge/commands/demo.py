@@ -100,7 +100,7 @@ def run(args) -> int:
     if not 0 < duration <= 3600:
         raise UserError("--duration must be between 0 and 3600 seconds")
     print(f"rendering {duration:.0f} s: {rec.name} -> synth ({ckpt.name}) ...", flush=True)
-    stats = render(ckpt, codec, args.out, duration, events, seed=args.seed)
+    render(ckpt, codec, args.out, duration, events, seed=args.seed)
     print(f"wrote {Path(args.out).resolve()}", flush=True)
     if args.no_play:
         return 0
@@ -115,5 +115,4 @@ def run(args) -> int:
           f"Ctrl-C to stop", flush=True)
     if not play_over_jack(audio, sr, connect=not args.no_connect):
         print("JACK went away; playback stopped (the WAV is complete)")
-    del stats
     return 0

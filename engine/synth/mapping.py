@@ -17,7 +17,6 @@ Truncation and generator noise follow clarity and entropy (:func:`generator_inpu
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 SPEED_MIN = 0.25
@@ -97,7 +96,3 @@ def generator_inputs(clarity: float, entropy: float) -> tuple[float, float]:
 def entropy_jitter_scale(entropy: float) -> float:
     """Std of the latent perturbation added per generator pass at this entropy (0..1)."""
     return LATENT_JITTER_AT_FULL_ENTROPY * _unit(entropy)
-
-
-def is_finite(*values: float) -> bool:
-    return all(math.isfinite(v) for v in values)
