@@ -70,7 +70,8 @@ SYNTH_ADDRESSES: tuple[Address, ...] = (
     Address("/lr/latent/seed", "i", "synth", "target = seeded random z", (None,)),
     Address("/lr/latent/glide", "f", "synth", "seconds to glide to each new target", ((0, 60),),
             unit="s", default=(0.5,)),
-    Address("/lr/latent/direction", "sf", "synth", "move along a named direction by an amount",
+    Address("/lr/latent/direction", "sf", "synth",
+            "offset along a named direction: set its amount (0 removes it)",
             (None, (-10, 10))),
     Address("/lr/synth/speed", "f", "synth", "playback-rate multiplier (time-stretch)", ((0, 4),),
             default=(1.0,)),
@@ -85,11 +86,14 @@ SYNTH_ADDRESSES: tuple[Address, ...] = (
     Address("/lr/synth/mapping", "i", "synth", "1/0 face-to-synth mapping on/off", ((0, 1),),
             default=(1,)),
     Address("/lr/status", "", "synth", "ask for status; the reply goes to the sender"),
+    Address("/lr/state", "", "synth", "ask for every current value; the reply goes to the sender"),
 )
 
 REPLY_ADDRESSES: tuple[Address, ...] = (
     Address("/lr/status", "isiif", "reply", "z_dim, checkpoint name, sample rate (Hz), "
             "underruns, latency (ms)"),
+    Address("/lr/state", "s", "reply", "JSON object {address: [current values]} of every "
+            "settable address"),
     Address("/lr/error", "s", "reply", "a bad message was ignored; the text says why"),
 )
 

@@ -187,7 +187,6 @@ HANDLERS: dict[str, Callable] = {
 
 #: the table entries this daemon accepts, by path
 ACCEPTED: dict[str, Address] = {a.path: a for a in SYNTH_ADDRESSES + FACE_ADDRESSES}
-ACCEPTED[STATE] = Address(STATE, "", "synth", "ask for all current values")
 assert set(ACCEPTED) == set(HANDLERS), "address table and handlers disagree"
 
 

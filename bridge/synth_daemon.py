@@ -215,7 +215,8 @@ class SynthDaemon:
         self.osc = OscServer(ctx, host, osc_port, allow)
         self.oscquery = None
         if oscquery_port:
-            self.oscquery = _start_oscquery(oscquery_port, self.osc.port, self.state.values)
+            self.oscquery = _start_oscquery(oscquery_port, self.osc.port, self.state.values,
+                                            host=host)
 
     def status(self) -> tuple:
         """(z_dim, checkpoint name, sample rate Hz, underruns, latency ms) for ``/lr/status``."""
@@ -248,7 +249,7 @@ class SynthDaemon:
         self.out.close()
 
 
-def _start_oscquery(port: int, osc_port: int, values):
+def _start_oscquery(port: int, osc_port: int, values, host: str = "127.0.0.1"):
     """OSCQuery HTTP server when :mod:`bridge.oscquery` is available; None otherwise."""
     try:
         from bridge.oscquery import start_oscquery
@@ -256,7 +257,7 @@ def _start_oscquery(port: int, osc_port: int, values):
         log.info("OSCQuery not available (%s); continuing without it", exc)
         return None
     try:
-        return start_oscquery(port, osc_port, values, name="latent-resonance")
+        return start_oscquery(port, osc_port, values, name="latent-resonance", host=host)
     except OSError as exc:
         log.warning("OSCQuery server not started on port %d: %s (use --oscquery-port 0 to "
                     "turn it off)", port, exc.strerror or exc)

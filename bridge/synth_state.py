@@ -99,8 +99,9 @@ class SynthState:
     def values(self) -> dict[str, tuple]:
         """Current value of every settable address, for OSCQuery and ``/lr/state``."""
         with self._lock:
-            c, f = self._controls, self._face
+            c, f, z = self._controls, self._face, self._latent.z
         return {
+            "/lr/latent": tuple(float(v) for v in z),
             "/lr/synth/speed": (c.speed,), "/lr/synth/band": (c.band_low, c.band_high),
             "/lr/synth/entropy": (c.entropy,), "/lr/synth/clarity": (c.clarity,),
             "/lr/synth/gain": (c.gain_db,), "/lr/synth/mapping": (c.mapping,),

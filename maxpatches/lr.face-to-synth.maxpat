@@ -91,7 +91,7 @@
 				"box": {
 					"maxclass": "newobj",
 					"text": "lr.synth.send",
-					"numinlets": 12,
+					"numinlets": 13,
 					"numoutlets": 0,
 					"outlettype": [],
 					"patching_rect": [

@@ -12,7 +12,7 @@
 		"rect": [
 			80.0,
 			80.0,
-			1880.0,
+			2030.0,
 			600.0
 		],
 		"bglocked": 0,
@@ -510,7 +510,7 @@
 						30,
 						30
 					],
-					"comment": "/lr/latent/direction (sf) move along a named direction by an amount",
+					"comment": "/lr/latent/direction (sf) offset along a named direction: set its amount (0 removes it)",
 					"id": "obj-26"
 				}
 			},
@@ -1216,6 +1216,75 @@
 					"text": "/lr/status",
 					"id": "obj-66"
 				}
+			},
+			{
+				"box": {
+					"maxclass": "inlet",
+					"numinlets": 0,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						1820.0,
+						40,
+						30,
+						30
+					],
+					"comment": "/lr/state (no args) ask for every current value; the reply goes to the sender",
+					"id": "obj-67"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"outlettype": [],
+					"patching_rect": [
+						1820.0,
+						80,
+						140.0,
+						20.0
+					],
+					"text": "/lr/state",
+					"id": "obj-68"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "button",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						"bang"
+					],
+					"patching_rect": [
+						1820.0,
+						110,
+						24,
+						24
+					],
+					"id": "obj-69"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "message",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						1820.0,
+						440,
+						77.0,
+						22.0
+					],
+					"text": "/lr/state",
+					"id": "obj-70"
+				}
 			}
 		],
 		"lines": [
@@ -1727,6 +1796,42 @@
 				"patchline": {
 					"source": [
 						"obj-66",
+						0
+					],
+					"destination": [
+						"obj-2",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-67",
+						0
+					],
+					"destination": [
+						"obj-70",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-69",
+						0
+					],
+					"destination": [
+						"obj-70",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-70",
 						0
 					],
 					"destination": [

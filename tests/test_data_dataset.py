@@ -45,7 +45,7 @@ def test_dataset_cli_writes_pngs_and_skips_bad_files(tmp_path, capsys):
 def test_python_module_invocation_and_per_file(tmp_path):
     src = _audio_dir(tmp_path, n=1, seconds=2.0)
     out = tmp_path / "spec"
-    proc = subprocess.run([sys.executable, "-m", "engine.data", str(src), str(out),
+    proc = subprocess.run([sys.executable, "-m", "bridge.dataset", str(src), str(out),
                            "--n-mels", "32", "--frames", "16", "--per-file", "3", "--no-progress"],
                           cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr

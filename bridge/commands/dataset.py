@@ -1,6 +1,6 @@
 """``latent-resonance dataset IN OUT``: audio files -> spectrogram PNGs (origin CLI).
 
-Also ``latent-resonance-dataset IN OUT`` and ``python -m engine.data IN OUT``.
+Also ``latent-resonance-dataset IN OUT`` and ``python -m bridge.dataset IN OUT``.
 """
 
 from __future__ import annotations

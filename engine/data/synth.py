@@ -39,7 +39,7 @@ def reese_bass(note: float, duration_s: float, sr: int = 22050, *, voices: int =
                detune_cents: float = 12.0, cutoff_hz: float = 1500.0, drift_hz: float = 0.3,
                rng: np.random.Generator | None = None) -> np.ndarray:
     """Detuned-saw reese bass: ``voices`` band-limited saws spread over ±``detune_cents``,
-    a gentle one-pole-like spectral roll-off above ``cutoff_hz`` and slow detune drift (Hz)."""
+    a steep (48 dB/octave) spectral roll-off above ``cutoff_hz`` and slow detune drift (Hz)."""
     rng = rng or np.random.default_rng(0)
     n = int(duration_s * sr)
     t = np.arange(n) / sr
@@ -53,7 +53,7 @@ def reese_bass(note: float, duration_s: float, sr: int = 22050, *, voices: int =
         k_max = int((sr / 2) / (f0 * 1.02))
         for k in range(1, k_max + 1):
             fk = k * f0
-            amp = (1.0 / k) / np.sqrt(1.0 + (fk / cutoff_hz) ** 8)  # saw 1/k, 24 dB/oct roll-off
+            amp = (1.0 / k) / np.sqrt(1.0 + (fk / cutoff_hz) ** 8)  # saw 1/k, 48 dB/oct roll-off
             if amp < 3e-4:
                 break
             out += amp * np.sin(k * ph)
