@@ -121,6 +121,7 @@ def test_pd_sender_puts_every_synth_address_on_the_wire(tmp_path):
         "/lr/synth/gain": ("-6", [-6.0], "f"),
         "/lr/synth/mapping": ("0", [0], "i"),
         "/lr/status": ("bang", [], ""),
+        "/lr/state": ("bang", [], ""),
     }
     assert set(values) == {a.path for a in SYNTH_ADDRESSES}, "update this test with the table"
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
