@@ -13,7 +13,7 @@ from bridge.jack_out import RingBuffer
 from bridge.osc_server import ACCEPTED, ErrorLog, OscContext, apply_message, bundle_ok
 from bridge.synth_state import SynthState
 from engine.synth import mapping
-from engine.synth.bandpass import StreamingBandpass
+from engine.synth.bandpass import OutputStage, StreamingBandpass
 from engine.synth.glide import Glide, slerp
 
 
@@ -195,6 +195,35 @@ class _CountingCkpt:
     def generate(self, z, truncation=1.0, noise=1.0, directions=None):
         self.calls.append((np.array(z), truncation, noise, directions))
         return np.zeros((8, 4), np.float32)
+
+
+def test_band_jumps_never_ring_above_the_input_level():
+    # the jaw slams the band between wide open and narrow, every 20 ms, on a loud chord
+    sr, block = 48000.0, 256
+    t = np.arange(int(sr * 2)) / sr
+    x = (0.3 * (np.sin(2 * np.pi * 110 * t) + np.sin(2 * np.pi * 700 * t)
+                + np.sin(2 * np.pi * 3000 * t))).astype(np.float32)
+    bp = StreamingBandpass(sr)
+    out = []
+    for k in range(0, len(x), block):
+        if (k // block) % 4 == 0:
+            bp.set_band(*((1.0, 20000.0) if (k // block) % 8 == 0 else (476.0, 1345.0)))
+        out.append(bp.process(x[k:k + block]))
+    y = np.concatenate(out)
+    assert np.abs(y).max() <= 1.25 * np.abs(x).max()
+    # and consecutive samples never step more than the input itself does (no clicks)
+    assert np.abs(np.diff(y)).max() <= 1.5 * np.abs(np.diff(x)).max()
+
+
+def test_output_stage_never_exceeds_full_scale():
+    stage = OutputStage(48000.0)
+    stage.set(20.0, 20000.0, 12.0)  # +12 dB on an already hot signal
+    x = np.sin(np.linspace(0, 200 * np.pi, 4800)).astype(np.float32)
+    y = np.concatenate([stage.process(x[i:i + 480].copy()) for i in range(0, 4800, 480)])
+    assert np.abs(y).max() <= 1.0
+    quiet = OutputStage(48000.0)
+    q = 0.1 * x[:480]
+    assert np.allclose(quiet.process(q.copy())[-100:], q[-100:], atol=0.02)  # linear below the knee
 
 
 def test_generator_runs_only_when_something_moves():
