@@ -28,7 +28,7 @@ def run(args) -> int:
     import torch
 
     torch.set_num_threads(1)
-    from bridge.synth_daemon import SynthDaemon, load_synth_checkpoint
+    from bridge.synth_daemon import load_synth_checkpoint
 
     synth_cmd.check_voice_args(args)
     allow = synth_cmd.check_network_args(args)
@@ -40,17 +40,7 @@ def run(args) -> int:
     args.osc = [synth_target] + [t for t in (args.osc or []) if t != synth_target] \
         if not args.no_osc else [synth_target]
     args.no_osc = False
-    try:
-        d = SynthDaemon(ckpt, codec, host=args.host, osc_port=args.osc_port, allow=allow,
-                        connect=not args.no_connect, seed=args.seed, max_rate=args.max_rate,
-                        glide_mode=args.glide_mode, buffer_ms=args.buffer_ms,
-                        lookahead=args.lookahead, xfade_hops=args.xfade_hops,
-                        oscquery_port=args.oscquery_port)
-    except OSError as exc:
-        from bridge.errors import UserError
-
-        raise UserError(f"cannot listen for OSC on {args.host}:{args.osc_port}: "
-                        f"{exc.strerror or exc}") from None
+    d = synth_cmd.make_daemon(args, ckpt, codec, allow)
     d.start()
     print(f"latent-resonance live: synth on OSC {args.host}:{d.osc.port} ({ckpt.name}), "
           f"face -> {', '.join(args.osc)}; Ctrl-C to stop", flush=True)

@@ -90,19 +90,24 @@ def check_voice_args(args) -> None:
         raise UserError("--xfade-hops must be 1..64")
 
 
-def run_daemon(args, ckpt, codec, allow, stop: threading.Event | None = None) -> int:
-    """Run the daemon until SIGINT/SIGTERM (or ``stop``); ``allow``: from check_network_args."""
+def make_daemon(args, ckpt, codec, allow):
+    """A :class:`SynthDaemon` from the synth flags (not started); a busy port is a UserError."""
     from bridge.synth_daemon import SynthDaemon
 
     try:
-        d = SynthDaemon(ckpt, codec, host=args.host, osc_port=args.osc_port, allow=allow,
-                        connect=not args.no_connect, seed=args.seed, max_rate=args.max_rate,
-                        glide_mode=args.glide_mode, buffer_ms=args.buffer_ms,
-                        lookahead=args.lookahead, xfade_hops=args.xfade_hops,
-                        oscquery_port=args.oscquery_port)
+        return SynthDaemon(ckpt, codec, host=args.host, osc_port=args.osc_port, allow=allow,
+                           connect=not args.no_connect, seed=args.seed, max_rate=args.max_rate,
+                           glide_mode=args.glide_mode, buffer_ms=args.buffer_ms,
+                           lookahead=args.lookahead, xfade_hops=args.xfade_hops,
+                           oscquery_port=args.oscquery_port)
     except OSError as exc:
         raise UserError(f"cannot listen for OSC on {args.host}:{args.osc_port}: "
                         f"{exc.strerror or exc}") from None
+
+
+def run_daemon(args, ckpt, codec, allow, stop: threading.Event | None = None) -> int:
+    """Run the daemon until SIGINT/SIGTERM (or ``stop``); ``allow``: from check_network_args."""
+    d = make_daemon(args, ckpt, codec, allow)
     stop = stop or threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
