@@ -128,7 +128,9 @@ class CameraSource:
             if not self.lost:
                 log.warning("camera %s stopped delivering frames (unplugged or busy?); "
                             "sending found 0 and retrying", self.index)
-            self.lost = True
+                self.lost = True
+                # an empty frame at once, so found goes to 0 now, not at the next lost tick
+                self._slot.put(Frame(None, time.monotonic() - self._start, time.time()))
             if self._cap is not None:
                 self._cap.release()
                 self._cap = None
