@@ -69,6 +69,7 @@ class LatentGenerator:
         self._directions: dict = {}
         self._last_pass = -1e9
         self._last_inputs = None
+        self._at_target = True  # the last pass rendered the glide's end point
         self.passes = 0
         self.last_seconds = 0.0  # duration of the last generator pass (wall clock)
 
@@ -81,6 +82,8 @@ class LatentGenerator:
             self._directions = directions
             return True
         if self.glide.moving(now) or self._last_inputs is None:
+            return True
+        if not self._at_target:  # a glide shorter than the pass interval ended between passes
             return True
         if c.entropy > 0.0 and now - self._jitter_t >= 1.0 / JITTER_HZ:
             return True
@@ -97,6 +100,7 @@ class LatentGenerator:
             return None
         c = self.state.controls()
         z = self.glide.position(now)
+        self._at_target = not self.glide.moving(now)
         scale = entropy_jitter_scale(c.entropy)
         if scale > 0.0:
             if now - self._jitter_t >= 1.0 / JITTER_HZ:

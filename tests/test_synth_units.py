@@ -247,3 +247,33 @@ def test_generator_runs_only_when_something_moves():
     assert ck.calls[-1][1] == pytest.approx(mapping.generator_inputs(1.0, 0.0)[0])
     st.set_entropy(0.5)  # entropy keeps the latent wandering
     assert g.step(4.0) is not None and g.step(5.0) is not None
+
+
+def test_a_glide_shorter_than_the_pass_interval_still_reaches_its_target():
+    """A 50 ms glide with passes at most every 66 ms: the last pass is at the target."""
+    from bridge.generator_thread import LatentGenerator
+
+    class Recorder:  # the real generator is not needed: record the latents asked for
+        z_dim = 4
+
+        def __init__(self):
+            self.asked = []
+
+        def generate(self, z, truncation=1.0, noise=1.0, directions=None):
+            self.asked.append(np.array(z, dtype=np.float32))
+            return np.zeros((8, 8), dtype=np.float32)
+
+    rec = Recorder()
+    state = SynthState(np.zeros(4, np.float32))
+    gen = LatentGenerator(rec, state, max_rate=15.0)
+    state.set_glide(0.05)
+    t = 0.0
+    while t < 0.5:
+        gen.step(t)
+        t += 0.005
+    target = np.array([1.0, -1.0, 0.5, 2.0], np.float32)
+    state.set_latent(target)
+    while t < 1.0:
+        gen.step(t)
+        t += 0.005
+    assert np.allclose(rec.asked[-1], target, atol=1e-5), rec.asked[-1]
