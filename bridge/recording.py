@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bridge.errors import UserError
+from bridge.jsonl import iter_jsonl
 from engine.face.controls import ENERGY_FIELDS, RECORD_FIELDS, FaceControls
 
 #: decimals written per field: enough for 7/14-bit MIDI and sub-degree pose, files stay small
@@ -23,13 +24,7 @@ class RecordingError(UserError):
     """A recording file that cannot be read; the message names the file and line."""
 
 
-def _parse_line(text: str, where: str, prev_t: float | None) -> FaceControls:
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise RecordingError(f"{where}: not valid JSON ({exc.msg})") from None
-    if not isinstance(obj, dict):
-        raise RecordingError(f"{where}: expected a JSON object, got {type(obj).__name__}")
+def _parse_object(obj: dict, where: str, prev_t: float | None) -> FaceControls:
     missing = [k for k in RECORD_FIELDS if k not in obj]
     if missing:
         raise RecordingError(f"{where}: missing field(s) {', '.join(missing)}")
@@ -56,27 +51,11 @@ def read_recording(path: str | Path) -> Iterator[FaceControls]:
     Blank lines are skipped.  A missing/unreadable file or a malformed line raises
     :class:`RecordingError` (a UserError: one line, CLI exit code 2) naming ``path:line``.
     """
-    p = Path(path)
-    try:
-        fh = p.open("r", encoding="utf-8")
-    except FileNotFoundError:
-        raise RecordingError(f"recording not found: {p}") from None
-    except IsADirectoryError:
-        raise RecordingError(f"recording is a directory, not a file: {p}") from None
-    except OSError as exc:
-        raise RecordingError(f"cannot read recording {p}: {exc.strerror}") from None
     prev_t = None
-    with fh:
-        lineno = 0
-        try:
-            for lineno, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                c = _parse_line(line, f"{p}:{lineno}", prev_t)
-                prev_t = c.t
-                yield c
-        except UnicodeDecodeError:
-            raise RecordingError(f"{p}:{lineno + 1}: not UTF-8 text") from None
+    for where, obj in iter_jsonl(path, "recording", error=RecordingError):
+        c = _parse_object(obj, where, prev_t)
+        prev_t = c.t
+        yield c
 
 
 def load_recording(path: str | Path) -> list[FaceControls]:

@@ -16,7 +16,6 @@ Threads (design.md "Synth daemon"):
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import sys
@@ -27,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from bridge.errors import UserError
+from bridge.jsonl import iter_jsonl
 from bridge.generator_thread import GeneratorThread, LatentGenerator, Mailbox
 from bridge.jack_out import JackOutput
 from bridge.osc_server import ErrorLog, OscContext, OscServer, apply_message
@@ -288,24 +288,8 @@ def load_script(path) -> list[tuple[float, str, tuple]]:
     ``args`` items are numbers or strings; ``{"blob": [floats]}`` becomes a float32 blob.  A bad
     line is a UserError naming ``path:line``.  Events are sorted by time.
     """
-    p = Path(path)
-    try:
-        lines = p.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise UserError(f"OSC script not found: {p}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read OSC script {p}: {exc}") from None
     events = []
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        where = f"{p}:{n}"
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise UserError(f"{where}: not valid JSON ({exc.msg})") from None
-        if not isinstance(obj, dict):
-            raise UserError(f"{where}: expected an object with t, address, args")
+    for where, obj in iter_jsonl(path, "OSC script", "an object with t, address, args"):
         t, addr, args = obj.get("t"), obj.get("address"), obj.get("args", [])
         if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or t < 0:
             raise UserError(f"{where}: 't' must be a finite number of seconds >= 0")

@@ -1,0 +1,44 @@
+"""Reading ``.jsonl`` files (face recordings, OSC scripts) with ``FILE:LINE`` errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Iterator
+
+from bridge.errors import UserError
+
+
+def iter_jsonl(path: str | Path, what: str, expect: str = "a JSON object",
+               error: type[UserError] = UserError) -> Iterator[tuple[str, dict]]:
+    """Yield ``("FILE:LINE", object)`` for every non-blank line of ``path``.
+
+    ``what`` names the file kind in messages ("recording"); ``expect`` says what a line must
+    hold.  A missing or unreadable file, a line that is not JSON, not an object, or not UTF-8
+    raises ``error`` (a UserError: one line, CLI exit code 2).
+    """
+    p = Path(path)
+    try:
+        fh = p.open("r", encoding="utf-8")
+    except FileNotFoundError:
+        raise error(f"{what} not found: {p}") from None
+    except IsADirectoryError:
+        raise error(f"{what} is a directory, not a file: {p}") from None
+    except OSError as exc:
+        raise error(f"cannot read {what} {p}: {exc.strerror}") from None
+    with fh:
+        lineno = 0
+        try:
+            for lineno, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                where = f"{p}:{lineno}"
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise error(f"{where}: not valid JSON ({exc.msg})") from None
+                if not isinstance(obj, dict):
+                    raise error(f"{where}: expected {expect}, got {type(obj).__name__}")
+                yield where, obj
+        except UnicodeDecodeError:
+            raise error(f"{p}:{lineno + 1}: not UTF-8 text") from None
