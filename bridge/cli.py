@@ -25,6 +25,7 @@ COMMANDS = {
     "scrape": "scrape",
     "sources": "sources",
     "train": "train",
+    "distill": "distill",
     "reconstruct": "reconstruct",
     "invert": "invert",
     "osc-map": "osc_map",

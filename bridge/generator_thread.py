@@ -96,6 +96,12 @@ class LatentGenerator:
 
     def step(self, now: float) -> np.ndarray | None:
         """Run a generator pass if one is due and allowed at ``now`` (seconds); the image or None."""
+        job = self.plan(now)
+        return None if job is None else self.run(job)
+
+    def plan(self, now: float) -> tuple | None:
+        """Decide whether a pass is due at ``now`` and snapshot its inputs (cheap; reads the
+        state).  ``run(plan)`` then does the heavy part, on any thread."""
         if self.wait_s(now) > 0.0 or not self._due(now):
             return None
         c = self.state.controls()
@@ -110,13 +116,17 @@ class LatentGenerator:
                 self._jitter_t = now
             z = z + scale * self._jitter
         psi, noise = generator_inputs(c.clarity, c.entropy)
-        t0 = time.perf_counter()
-        spec = self.ckpt.generate(z, truncation=psi, noise=noise,
-                                  directions=self._directions or None)
-        self.last_seconds = time.perf_counter() - t0
         self._last_pass = now
         self._last_inputs = (c.entropy, c.clarity)
         self.passes += 1
+        return z, psi, noise, dict(self._directions) or None
+
+    def run(self, job: tuple) -> np.ndarray:
+        """The generator pass for a :meth:`plan` (n_mels, frames) float32."""
+        z, psi, noise, directions = job
+        t0 = time.perf_counter()
+        spec = self.ckpt.generate(z, truncation=psi, noise=noise, directions=directions)
+        self.last_seconds = time.perf_counter() - t0
         return np.asarray(spec, dtype=np.float32)
 
 

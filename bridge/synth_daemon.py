@@ -16,11 +16,13 @@ Threads (design.md "Synth daemon"):
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -55,17 +57,35 @@ def load_synth_checkpoint(path: str | Path):
     return ckpt, CodecParams.from_dict(dict(ckpt.codec))
 
 
-#: the daemon's voice settings: look-ahead 2 hops and a 2-hop crossfade keep control latency
-#: low (see docs/synth.md, "Latency"); the Voice's own defaults (3 and 8) favour smoothness.
-LOOKAHEAD = 2
-XFADE_HOPS = 2
+@dataclass(frozen=True)
+class VoiceSettings:
+    """The daemon's voice (see docs/synth.md, "Latency").
+
+    ``lookahead``: phase-reconstruction look-ahead in voice hops; it delays speed and clarity
+    changes, not new images.  ``xfade_hops``: crossfade into a new image, started at the oldest
+    uncommitted frame; 1 is enough, as the 4x frame overlap fades over 93 ms on top.
+    ``subhops``: voice hops per spectrogram hop; 2 halves the render granularity (new images
+    and speed changes come sooner) for more voice CPU.  The Voice's own defaults (look-ahead 3,
+    crossfade 8) favour smoothness over latency.
+    """
+
+    lookahead: int = 2
+    xfade_hops: int = 1
+    subhops: int = 1
+
+    @classmethod
+    def from_args(cls, args) -> "VoiceSettings":
+        """From the synth flags; unset (None) flags keep the defaults."""
+        given = {k: getattr(args, k, None) for k in ("lookahead", "xfade_hops", "subhops")}
+        return cls(**{k: int(v) for k, v in given.items() if v is not None})
 
 
-def make_voice(codec, lookahead: int | None, seed: int, xfade_hops: int | None = None):
+def make_voice(codec, seed: int, settings: VoiceSettings | None = None):
     from engine.spectral.voice import Voice
 
-    return VoiceChain(Voice(codec, lookahead=LOOKAHEAD if lookahead is None else lookahead,
-                            seed=seed, xfade_hops=XFADE_HOPS if xfade_hops is None else xfade_hops))
+    s = settings or VoiceSettings()
+    return VoiceChain(Voice(codec, lookahead=s.lookahead, seed=seed, xfade_hops=s.xfade_hops,
+                            subhops=s.subhops))
 
 
 class VoiceChain:
@@ -198,9 +218,9 @@ class SynthDaemon:
 
     def __init__(self, ckpt, codec, *, host="127.0.0.1", osc_port=9000, allow=(),
                  connect=True, seed=0, max_rate=15.0, glide_mode="slerp", buffer_ms=30.0,
-                 lookahead=None, xfade_hops=None, oscquery_port=0, jack_server=None):
+                 voice: VoiceSettings | None = None, oscquery_port=0, jack_server=None):
         self.ckpt, self.codec = ckpt, codec
-        self.voice = make_voice(codec, lookahead, seed, xfade_hops)
+        self.voice = make_voice(codec, seed, voice)
         self.state = SynthState(ckpt.random_latent(seed), nyquist_hz=self.voice.sample_rate / 2)
         self.mailbox = Mailbox()
         self.gen = LatentGenerator(ckpt, self.state, max_rate=max_rate, seed=seed,
@@ -233,6 +253,11 @@ class SynthDaemon:
         # The JACK callback is Python: it needs the GIL every period (5.3 ms at 256/48k).  The
         # default switch interval lets another thread keep the GIL for 5 ms; 0.5 ms bounds it.
         sys.setswitchinterval(0.0005)
+        # Everything loaded so far (torch, the model, numpy, scipy) lives for the whole run:
+        # moving it out of the cyclic collector's reach keeps its full collections -- which
+        # stop every thread, the JACK callback included -- short.
+        gc.collect()
+        gc.freeze()
         self.out.start()
         self.gen_thread.start()
         self.runner.start()
@@ -314,19 +339,24 @@ def load_script(path) -> list[tuple[float, str, tuple]]:
 
 
 def render(ckpt, codec, out_path, duration: float, events=(), seed: int = 0,
-           max_rate: float = 15.0, glide_mode: str = "slerp", lookahead=None, xfade_hops=None,
-           progress=None) -> dict:
+           max_rate: float = 15.0, glide_mode: str = "slerp",
+           voice_settings: VoiceSettings | None = None, progress=None) -> dict:
     """Render ``duration`` seconds offline with the daemon's generator and voice.
 
     ``events``: (t seconds, address, args) applied through the same validation and handlers as
     OSC.  The clock is audio time, so the result is the same on any machine; with a fixed
-    ``seed`` it is bit-identical.  Writes a 24-bit WAV at the model rate; returns stats.
+    ``seed`` it is bit-identical.  Like the daemon, generator passes run on their own thread
+    while the voice renders: a pass planned at hop k (inputs read from the state then) is
+    handed to the voice at hop k + 1, always, so the output does not depend on timing.
+    Writes a 24-bit WAV at the model rate; returns stats.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     import soundfile as sf
     import torch
 
     torch.manual_seed(seed)
-    voice = make_voice(codec, lookahead, seed, xfade_hops)
+    voice = make_voice(codec, seed, voice_settings)
     sr, hop = int(voice.sample_rate), int(voice.hop)
     state = SynthState(ckpt.random_latent(seed), nyquist_hz=sr / 2)
     errors = ErrorLog()
@@ -338,34 +368,47 @@ def render(ckpt, codec, out_path, duration: float, events=(), seed: int = 0,
     out = np.zeros(n_hops * hop, dtype=np.float32)
     events = list(events)
     k_ev, last_c = 0, None
-    t_gen = t_voice = 0.0
-    for k in range(n_hops):
-        now = k * hop / sr
-        while k_ev < len(events) and events[k_ev][0] <= now:
-            _, path, args = events[k_ev]
-            apply_message(ctx, path, args, errors)
-            k_ev += 1
-        t0 = time.perf_counter()
-        spec = gen.step(now)
-        t1 = time.perf_counter()
-        if spec is not None:
-            voice.set_spectrogram(spec)
-        c = state.controls()
-        if c is not last_c:
-            voice.apply(c)
-            last_c = c
-        out[k * hop:(k + 1) * hop] = voice.next_hop()
-        t_voice += time.perf_counter() - t1
-        t_gen += t1 - t0
-        if progress is not None:
-            progress(k + 1, n_hops)
+    t_gen = t_voice = t_wait = 0.0  # generator, voice, voice waiting for the generator (s)
+    voice.set_spectrogram(gen.step(0.0))  # the first image, as the daemon has before it starts
+    t_gen += gen.last_seconds
+    pending = None  # the pass planned at the previous hop, running on the generator thread
+    with ThreadPoolExecutor(1, thread_name_prefix="generator") as pool:
+        for k in range(n_hops):
+            now = k * hop / sr
+            t0, waited = time.perf_counter(), 0.0
+            if pending is not None:
+                spec = pending.result()
+                waited = time.perf_counter() - t0
+                t_gen += gen.last_seconds
+                pending = None
+                voice.set_spectrogram(spec)
+            while k_ev < len(events) and events[k_ev][0] <= now:
+                _, path, args = events[k_ev]
+                apply_message(ctx, path, args, errors)
+                k_ev += 1
+            job = gen.plan(now)
+            if job is not None:
+                pending = pool.submit(gen.run, job)
+            c = state.controls()
+            if c is not last_c:
+                voice.apply(c)
+                last_c = c
+            out[k * hop:(k + 1) * hop] = voice.next_hop()
+            t_voice += time.perf_counter() - t0 - waited
+            t_wait += waited
+            if progress is not None:
+                progress(k + 1, n_hops)
+        if pending is not None:
+            pending.result()
+            t_gen += gen.last_seconds
     out = out[: int(round(duration * sr))]
     peak = float(np.max(np.abs(out))) if out.size else 0.0
     if peak > 1.0:
         log.warning("render peaks at %.2f (%.1f dB over full scale); lower /lr/synth/gain",
                     peak, 20 * math.log10(peak))
     stats = {"seconds": duration, "sample_rate": sr, "generator_passes": gen.passes,
-             "generator_s": t_gen, "voice_s": t_voice, "bad_messages": errors.count,
+             "generator_s": t_gen, "voice_s": t_voice, "wait_s": t_wait,
+             "bad_messages": errors.count,
              "peak": peak}
     if out_path is None:
         return {**stats, "audio": out}

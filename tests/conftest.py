@@ -97,3 +97,14 @@ def astronaut_rgb():
     from skimage import data
 
     return data.astronaut()
+
+
+@pytest.fixture()
+def one_torch_thread():
+    """Torch tests on a shared 2-core CI box: one torch thread is faster than two."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -108,3 +109,36 @@ def test_calibration_round_trip_and_rejects_garbage():
         Calibration.from_dict(dict(cal.to_dict(), reference=[[1, 2]]))
     with pytest.raises(ValueError):
         Calibration.from_dict({"neutral": {"jaw": "x"}})
+
+
+@pytest.mark.parametrize("close", [True, False])
+def test_mediapipe_chatter_is_filtered_but_python_output_and_errors_are_not(close):
+    """While a Face Mesh is open, native info/warning lines on fd 2 are dropped; Python's own
+    stderr and native error lines still reach the terminal, in order, and a crash with the mesh
+    still open loses nothing written before it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys\n"
+        "import numpy as np\n"
+        "from engine.face.landmarks import FaceMesh\n"
+        "m = FaceMesh()\n"
+        "m.detect(np.zeros((120, 160, 3), np.uint8))\n"
+        "print('before', file=sys.stderr, flush=True)\n"
+        "os.write(2, b'W0000 00:00:1795634957.561321    1878 x.cc:114] chatter\\n')\n"
+        "os.write(2, b'INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\\n')\n"
+        "os.write(2, b'E0000 00:00:1795634957.561321    1878 x.cc:9] a real error\\n')\n"
+        "print('after', file=sys.stderr, flush=True)\n"
+        + ("m.close()\n" if close else "") +
+        "raise SystemExit('fatal: ' + 'x' * 10)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       timeout=60, cwd=str(Path(__file__).resolve().parent.parent))
+    assert r.returncode == 1
+    err = r.stderr
+    assert err.index("before") < err.index("a real error") < err.index("after") \
+        < err.index("fatal: xxxxxxxxxx"), err
+    if close:
+        assert "chatter" not in err and "TensorFlow Lite" not in err and "W0000" not in err, err
+    else:  # (MediaPipe may still print while it is torn down after the filter is gone)
+        assert "chatter" not in err, err

@@ -19,12 +19,7 @@ SMALL = GanConfig(z_dim=16, w_dim=32, resolution=(32, 16), start=(4, 2), g_chann
                   d_channels=[8, 8, 16, 32])
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

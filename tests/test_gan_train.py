@@ -15,13 +15,7 @@ from engine.gan.checkpoint import load_checkpoint
 from engine.gan.train import Trainer, TrainConfig
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Training tests on a shared 2-core CI box: one torch thread is faster than two."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def stripes(n=32, h=16, w=8, seed=0):

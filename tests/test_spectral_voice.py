@@ -225,3 +225,76 @@ def test_voice_works_for_other_geometries(codec):
     y = v.render(SR)
     assert v.next_hop().shape == (codec.hop_length,)
     assert abs(peak_hz(y[SR // 4:]) - 1000.0) < 30.0
+
+
+def _hops_until_new_tone(lookahead: int, xfade_hops: int) -> int:
+    """Hops after set_spectrogram until 1320 Hz outweighs the old 220 Hz in the output hop."""
+    v = Voice(SMALL, lookahead=lookahead, seed=0, xfade_hops=xfade_hops)
+    v.set_spectrogram(tone_spec((220.0,)))
+    v.render(SR // 2 // 512 * 512)
+    v.set_spectrogram(tone_spec((1320.0,)))
+    t = np.arange(512) / SR
+    for k in range(1, 20):
+        h = v.next_hop() * np.hanning(512)
+        old = abs(np.sum(h * np.exp(-2j * np.pi * 220.0 * t)))
+        new = abs(np.sum(h * np.exp(-2j * np.pi * 1320.0 * t)))
+        if new > old:
+            return k
+    return 99
+
+
+def test_new_spectrogram_is_not_delayed_by_the_lookahead():
+    """The crossfade starts at the oldest uncommitted frame: a new image is heard as soon with a
+    4-hop look-ahead as with a 1-hop one, within the 2048-sample window's own overlap."""
+    fast = _hops_until_new_tone(lookahead=1, xfade_hops=1)
+    slow = _hops_until_new_tone(lookahead=4, xfade_hops=1)
+    assert fast <= 3, fast
+    assert slow <= fast, (slow, fast)
+    assert _hops_until_new_tone(lookahead=3, xfade_hops=2) <= fast + 1
+
+
+def test_image_changes_make_no_clicks_with_the_daemons_short_crossfade():
+    """The daemon's settings (look-ahead 2, 1-hop crossfade, revised pending frames): switching
+    images, even several within a few hops, steps no more than the steady sounds do."""
+    a, b = tone_spec((220.0, 660.0)), tone_spec((330.0, 1320.0))
+    steady = []
+    for spec in (a, b):
+        v = Voice(SMALL, seed=0, lookahead=2, xfade_hops=1)
+        v.set_spectrogram(spec)
+        steady.append(max_step(v.render(SR)[2048:]))
+    v = Voice(SMALL, seed=0, lookahead=2, xfade_hops=1)
+    v.set_spectrogram(a)
+    parts = [v.render(SR // 2)]
+    for spec in (b, a, b, b, a):
+        v.set_spectrogram(spec)
+        parts.append(v.render(700))
+    parts.append(v.render(SR // 4))
+    y = np.concatenate(parts)[SR // 4:]
+    assert np.all(np.isfinite(y))
+    assert max_step(y) <= 1.25 * max(steady), (max_step(y), steady)
+
+
+def test_subhops_keep_pitch_tempo_and_level():
+    """Two voice hops per spectrogram hop: the same note at the same level, the same tempo
+    (a burst lasts as long), in half-size steps."""
+    spec = tone_spec((440.0,))
+    ys = []
+    for sub in (1, 2):
+        v = Voice(SMALL, seed=0, lookahead=2 * sub, subhops=sub)
+        assert v.hop == 512 // sub
+        v.set_spectrogram(spec)
+        ys.append(v.render(SR * 2)[SR // 2:])
+    assert abs(peak_hz(ys[1]) - 440.0) < 5.0
+    rms = [float(np.sqrt(np.mean(y ** 2))) for y in ys]
+    assert abs(20 * np.log10(rms[1] / rms[0])) < 1.0, rms
+    assert _burst_hops_for(subhops=2) == pytest.approx(2 * _burst_hops_for(subhops=1), abs=2)
+    with pytest.raises(ValueError):
+        Voice(SMALL, subhops=3)
+
+
+def _burst_hops_for(subhops: int) -> int:
+    v = Voice(SMALL, seed=0, loop_xfade=0, subhops=subhops)
+    v.set_spectrogram(_burst_spec())
+    hops = np.array([np.sqrt(np.mean(v.next_hop() ** 2)) for _ in range(128 * subhops)])
+    loud = np.flatnonzero(hops > 0.5 * hops.max())
+    return int(loud[-1] - loud[0])

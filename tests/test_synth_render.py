@@ -46,7 +46,7 @@ def test_render_is_deterministic_and_follows_the_script(ckpt, tmp_path):
     assert sr == 22050 and len(a) == 2 * sr
     assert outs[0].read_bytes() == outs[1].read_bytes()  # same seed: identical file
     # another seed (same code path, in-process): another sound
-    from bridge.synth_daemon import load_script, load_synth_checkpoint, render
+    from bridge.synth_daemon import VoiceSettings, load_script, load_synth_checkpoint, render
 
     ck, codec = load_synth_checkpoint(ckpt)
     other = render(ck, codec, None, 2.0, load_script(script), seed=5)["audio"]
@@ -57,6 +57,11 @@ def test_render_is_deterministic_and_follows_the_script(ckpt, tmp_path):
         p = np.abs(np.fft.rfft(x[: sr // 2])) ** 2
         return (p * f).sum() / p.sum()
     assert cen(a[sr // 4:]) < 1000 < 2500 < cen(a[sr + sr // 4:])  # the script's band moves
+    # the voice flags reach the renderer: finer voice hops change the samples, not the sound
+    fine = render(ck, codec, None, 2.0, load_script(script), seed=4,
+                  voice_settings=VoiceSettings(lookahead=3, subhops=2))["audio"]
+    assert len(fine) == len(a) and float(np.max(np.abs(fine - a))) > 1e-3
+    assert cen(fine[sr // 4:]) < 1000 < 2500 < cen(fine[sr + sr // 4:])
 
 
 def test_render_bad_inputs_are_one_line_errors(ckpt, tmp_path):
@@ -71,7 +76,8 @@ def test_render_bad_inputs_are_one_line_errors(ckpt, tmp_path):
              (["synth", "--checkpoint", str(ckpt), "--render", str(tmp_path / "x.wav"),
                "--script", str(bad_script)], "bad.jsonl:1"),
              (["synth", "--checkpoint", str(ckpt), "--face", "nope.jsonl"], "go with --render"),
-             (["synth", "--checkpoint", str(ckpt), "--osc-port", "0"], "port number")]
+             (["synth", "--checkpoint", str(ckpt), "--osc-port", "0"], "port number"),
+             (["synth", "--checkpoint", str(ckpt), "--subhops", "3"], "--subhops must be")]
     procs = [(cli(*a), want) for a, want in cases]
     for p, want in procs:
         out, err = p.communicate(timeout=120)

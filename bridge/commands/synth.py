@@ -41,10 +41,14 @@ def add_synth_arguments(p, render: bool = True) -> None:
                    help="audio queued ahead of JACK on top of one period (ms): lower = less "
                         "latency, more risk of underruns")
     p.add_argument("--lookahead", type=int, default=None,
-                   help="phase-reconstruction look-ahead in hops (default 2; more = smoother "
-                        "phase, more latency)")
+                   help="phase-reconstruction look-ahead in voice hops (default 2; more = "
+                        "smoother phase, later speed/clarity changes)")
+    p.add_argument("--subhops", type=int, default=None,
+                   help="voice hops per spectrogram hop (default 1; 2 = finer render steps, "
+                        "lower latency, more voice CPU)")
     p.add_argument("--xfade-hops", type=int, default=None,
-                   help="hops to crossfade into a new spectrogram (default 2; the frame overlap smooths it further)")
+                   help="hops to crossfade into a new spectrogram (default 1; the 4x frame overlap "
+                        "fades over 93 ms on top)")
 
 
 def add_arguments(p) -> None:
@@ -88,17 +92,19 @@ def check_voice_args(args) -> None:
         raise UserError("--lookahead must be 0..16 hops")
     if args.xfade_hops is not None and not 1 <= args.xfade_hops <= 64:
         raise UserError("--xfade-hops must be 1..64")
+    if args.subhops is not None and args.subhops not in (1, 2, 4):
+        raise UserError("--subhops must be 1, 2 or 4")
 
 
 def make_daemon(args, ckpt, codec, allow):
     """A :class:`SynthDaemon` from the synth flags (not started); a busy port is a UserError."""
-    from bridge.synth_daemon import SynthDaemon
+    from bridge.synth_daemon import SynthDaemon, VoiceSettings
 
     try:
         return SynthDaemon(ckpt, codec, host=args.host, osc_port=args.osc_port, allow=allow,
                            connect=not args.no_connect, seed=args.seed, max_rate=args.max_rate,
                            glide_mode=args.glide_mode, buffer_ms=args.buffer_ms,
-                           lookahead=args.lookahead, xfade_hops=args.xfade_hops,
+                           voice=VoiceSettings.from_args(args),
                            oscquery_port=args.oscquery_port)
     except OSError as exc:
         raise UserError(f"cannot listen for OSC on {args.host}:{args.osc_port}: "
@@ -151,7 +157,7 @@ def run(args) -> int:
     import torch
 
     torch.set_num_threads(1)
-    from bridge.synth_daemon import load_synth_checkpoint, render
+    from bridge.synth_daemon import VoiceSettings, load_synth_checkpoint, render
 
     ckpt, codec = load_synth_checkpoint(args.checkpoint)
     if args.render is None:
@@ -160,8 +166,8 @@ def run(args) -> int:
     if duration is None:
         duration = min(3600.0, (events[-1][0] + 0.5) if events else 10.0)
     stats = render(ckpt, codec, args.render, duration, events, seed=args.seed,
-                   max_rate=args.max_rate, glide_mode=args.glide_mode, lookahead=args.lookahead,
-                   xfade_hops=args.xfade_hops)
+                   max_rate=args.max_rate, glide_mode=args.glide_mode,
+                   voice_settings=VoiceSettings.from_args(args))
     print(f"wrote {args.render} ({duration:.1f} s at {stats['sample_rate']} Hz, "
           f"{stats['generator_passes']} generator passes)")
     if stats["bad_messages"]:

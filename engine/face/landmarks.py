@@ -6,35 +6,101 @@ stream (it tracks between frames when ``static_image_mode`` is False).
 
 from __future__ import annotations
 
-import contextlib
+import atexit
 import os
+import re
 import sys
+import threading
 
 import numpy as np
 
 N_LANDMARKS = 478  # 468 mesh points + 10 iris points (refine_landmarks=True)
 
 
-@contextlib.contextmanager
-def _quiet_native_stderr():
-    """Silence file descriptor 2 for a moment: MediaPipe's C++ start-up chatter (absl/TFLite
-    warnings) is written there before any log level can be set.  Python exceptions still
-    carry their messages; only native log lines printed inside the block are dropped."""
-    try:
-        fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):  # no real stderr (e.g. captured): nothing to do
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(fd)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, fd)
-        yield
-    finally:
-        os.dup2(saved, fd)
-        os.close(saved)
-        os.close(devnull)
+#: MediaPipe's native info/warning lines (absl/glog format, and TFLite's delegate notice):
+#: start-up chatter a performer should not see.  Errors (E/F) still pass.
+_NATIVE_CHATTER = re.compile(
+    rb"^(?:[IW]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ [\w.]+:\d+\]|INFO: Created TensorFlow Lite"
+    rb"|WARNING: All log messages before absl::InitializeLog\(\) is called)")
+
+
+class _NativeLogFilter:
+    """While any Face Mesh is open, file descriptor 2 is a pipe read by a thread that forwards
+    every line to the real stderr except :data:`_NATIVE_CHATTER`.
+
+    MediaPipe's C++ threads write those lines straight to fd 2 whenever a calculator opens --
+    asynchronously, and before any log level can be set from Python -- so silencing stderr
+    around each call races with them.  Python's own output goes through the same pipe and
+    keeps its order.  Shared by all open meshes (reference counted).
+    """
+
+    _lock = threading.Lock()
+    _users = 0
+    _saved = _thread = None
+
+    @classmethod
+    def acquire(cls) -> None:
+        with cls._lock:
+            cls._users += 1
+            if cls._users > 1 or cls._thread is not None:
+                return
+            try:
+                fd = sys.stderr.fileno()
+            except (AttributeError, OSError, ValueError):  # no real stderr (captured)
+                return
+            sys.stderr.flush()
+            r, w = os.pipe()
+            cls._saved = os.dup(fd)
+            os.dup2(w, fd)
+            os.close(w)
+            cls._thread = threading.Thread(target=cls._forward, args=(r, cls._saved, fd),
+                                           name="native-log-filter", daemon=True)
+            cls._thread.start()
+            # at exit (even with a mesh left open) restore fd 2 and drain the pipe, so the
+            # last lines -- a traceback, say -- still reach the terminal
+            atexit.register(cls.release, force=True)
+
+    @classmethod
+    def release(cls, force: bool = False) -> None:
+        with cls._lock:
+            cls._users = 0 if force else max(0, cls._users - 1)
+            if cls._users or cls._thread is None:
+                return
+            sys.stderr.flush()
+            thread, saved = cls._thread, cls._saved
+            fd = sys.stderr.fileno()
+            os.dup2(saved, fd)  # closes the pipe's only write end: the reader sees EOF
+            thread.join(timeout=2.0)
+            os.close(saved)
+            cls._thread = cls._saved = None
+
+    @staticmethod
+    def _forward(r: int, out: int, fd: int) -> None:
+        """Copy lines from the pipe ``r`` to ``out`` minus the chatter, until EOF.  It never
+        stops reading early: a full pipe would block every writer to stderr."""
+
+        def write(data: bytes) -> None:
+            try:
+                os.write(out, data)
+            except OSError:  # the terminal or reader is gone: drop, keep draining
+                pass
+
+        pending = b""
+        with os.fdopen(r, "rb", buffering=0) as pipe:
+            while True:
+                chunk = pipe.read(65536)
+                if not chunk:
+                    break
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                keep = b"".join(l + b"\n" for l in lines if not _NATIVE_CHATTER.match(l))
+                if keep:
+                    write(keep)
+                if len(pending) > 1024:  # no newline coming (a progress bar): pass it on
+                    write(pending)
+                    pending = b""
+        if pending and not _NATIVE_CHATTER.match(pending):
+            write(pending)
 
 
 class FaceMesh:
@@ -54,39 +120,39 @@ class FaceMesh:
         import mediapipe as mp
 
         self._cv2 = cv2
-        with _quiet_native_stderr():
+        _NativeLogFilter.acquire()
+        self._closed = False
+        try:
             self._mesh = mp.solutions.face_mesh.FaceMesh(
                 static_image_mode=static_image_mode, max_num_faces=1, refine_landmarks=True,
                 min_detection_confidence=min_detection_confidence,
                 min_tracking_confidence=min_tracking_confidence)
-        # the graph logs while its first frames start it up, and again when the landmark
-        # model first runs (the first frame with a face)
-        self._quiet_calls = 3
-        self._seen_face = False
+        except BaseException:
+            self._closed = True
+            _NativeLogFilter.release()
+            raise
 
     def detect(self, frame_bgr: np.ndarray) -> np.ndarray | None:
         """Landmarks of one ``(H, W, 3)`` uint8 BGR frame, or None (no face)."""
         h, w = frame_bgr.shape[:2]
         rgb = self._cv2.cvtColor(frame_bgr, self._cv2.COLOR_BGR2RGB)
         rgb.flags.writeable = False
-        if self._quiet_calls:
-            self._quiet_calls -= 1
-            with _quiet_native_stderr():
-                result = self._mesh.process(rgb)
-        else:
-            result = self._mesh.process(rgb)
+        result = self._mesh.process(rgb)
         if not result.multi_face_landmarks:
             return None
-        if not self._seen_face:
-            self._seen_face = True
-            self._quiet_calls = max(self._quiet_calls, 3)
         lm = result.multi_face_landmarks[0].landmark
         out = np.array([(p.x, p.y, p.z) for p in lm], dtype=float)
         out *= (w, h, w)
         return out
 
     def close(self) -> None:
-        self._mesh.close()
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._mesh.close()
+        finally:
+            _NativeLogFilter.release()
 
     def __enter__(self) -> "FaceMesh":
         return self

@@ -23,9 +23,11 @@ def generation_ms(ckpt, n: int = 20) -> float:
 
 
 def finalize(ckpt, train: np.ndarray, heldout: np.ndarray, *, n_harmonicity: int = 24,
-             seed: int = 0, log=print) -> dict:
+             seed: int = 0, log=print, keep_directions: bool = False) -> dict:
     """Compute metric + baseline, harmonicity (generated vs held-out real, same Griffin-Lim
-    path), generation ms and PCA directions; store them in ``ckpt.card`` / ``ckpt.directions``."""
+    path), generation ms and PCA directions; store them in ``ckpt.card`` / ``ckpt.directions``.
+    ``keep_directions``: keep the checkpoint's directions (a distilled student shares its
+    teacher's W space, so the teacher's directions stay valid)."""
     rng = np.random.default_rng(seed)
     z = rng.standard_normal((len(heldout), ckpt.z_dim)).astype(np.float32)
     gen = np.concatenate([ckpt.generate(z[i:i + 32]) for i in range(0, len(z), 32)])
@@ -41,8 +43,10 @@ def finalize(ckpt, train: np.ndarray, heldout: np.ndarray, *, n_harmonicity: int
             "n": int(m), "method": "energy-weighted normalised autocorrelation peak "
                                    "(40-1000 Hz) of 32-iteration Griffin-Lim audio"}
     log(f"harmonicity: {harm}")
-    dirs, report = pca_directions(ckpt, seed=seed)
-    ckpt.directions = dirs
-    ckpt.card.update({"metric": metric, "harmonicity": harm, "directions": report,
+    if not keep_directions:
+        dirs, report = pca_directions(ckpt, seed=seed)
+        ckpt.directions = dirs
+        ckpt.card["directions"] = report
+    ckpt.card.update({"metric": metric, "harmonicity": harm,
                       "generation_ms_per_image": round(generation_ms(ckpt), 2)})
     return ckpt.card

@@ -99,6 +99,19 @@ class StreamingReconstructor:
         """Samples from pushing a frame to the first output sample it contributes to."""
         return self.lookahead * self.hop
 
+    @property
+    def pending(self) -> int:
+        """Frames pushed but not yet committed (their magnitudes may still be revised)."""
+        return self._k - 1
+
+    def revise(self, i: int, magnitude: np.ndarray) -> None:
+        """Replace the target magnitude of uncommitted frame ``i`` (0 = oldest, up to
+        ``pending - 1``).  The next pushes refine it toward the new magnitude before it is
+        committed, so a change of sound is heard up to ``lookahead`` hops sooner."""
+        if not 0 <= i < self._k - 1:
+            raise IndexError(f"frame {i} is not pending (pending: {self._k - 1})")
+        self._mag[i] = magnitude
+
     def reset(self) -> None:
         """Forget all frames (silence)."""
         k = self._k

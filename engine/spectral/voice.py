@@ -10,6 +10,7 @@ with the output gain ramped across the hop. Pure and single-threaded: the caller
 from __future__ import annotations
 
 import math
+from collections import deque
 
 import numpy as np
 
@@ -86,6 +87,8 @@ class Voice:
     lookahead: reconstruction look-ahead in hops (latency = lookahead * hop samples).
     seed: random-phase seed (deterministic output for a given input and seed).
     n_iter: Griffin-Lim projections per hop. momentum: fast Griffin-Lim momentum.
+    subhops: voice hops per spectrogram hop (``hop = codec.hop_length / subhops``): finer steps
+    for controls and new images, at ``subhops`` times the reconstruction cost.
     xfade_hops: hops to crossfade to a new spectrogram. loop_xfade: columns crossfaded at the
     loop point. level: RMS of the loudest column before ``gain_db``. n_refine: mel inversion
     refinement steps.
@@ -97,10 +100,14 @@ class Voice:
 
     def __init__(self, codec: CodecParams | None = None, lookahead: int = 3, seed: int = 0, *,
                  n_iter: int = 3, momentum: float = 0.9, xfade_hops: int = 8, loop_xfade: int = 8,
-                 level: float = 0.2, n_refine: int = 32) -> None:
+                 level: float = 0.2, n_refine: int = 32, subhops: int = 1) -> None:
         self.codec = codec or CodecParams()
         self.sample_rate = self.codec.sr
-        self.hop = self.codec.hop_length
+        self.subhops = int(subhops)
+        if self.subhops < 1 or self.codec.hop_length % self.subhops:
+            raise ValueError(f"subhops must divide the hop ({self.codec.hop_length}), "
+                             f"got {subhops}")
+        self.hop = self.codec.hop_length // self.subhops
         self.loop_xfade = int(loop_xfade)
         self.xfade_hops = max(1, int(xfade_hops))
         self.level = float(level)
@@ -125,6 +132,9 @@ class Voice:
         self._mag = np.zeros(self.codec.n_freq, dtype=np.float32)
         self._tmp = np.zeros(self.codec.n_freq, dtype=np.float32)
         self._pending = np.zeros(0, dtype=np.float32)
+        # (playhead position, unmasked magnitude) of the frames the reconstructor has not yet
+        # committed, oldest first: a new spectrogram revises them (see set_spectrogram)
+        self._recent: deque[tuple[float, np.ndarray]] = deque(maxlen=self._rec.pending)
 
     # ---------------------------------------------------------------- properties
     @property
@@ -141,12 +151,16 @@ class Voice:
     def set_spectrogram(self, spec: np.ndarray) -> None:
         """Crossfade (over ``xfade_hops``) to ``spec`` (n_mels, frames) in [-1, 1], same playhead.
 
+        The crossfade starts at the oldest frame the reconstructor has not committed yet (up to
+        ``lookahead`` hops back), so the new sound is not delayed by the look-ahead.
         Raises ``ValueError`` for a wrong shape, NaN/inf or an empty array.
         """
         arr = check_spectrogram(spec, n_mels=self.codec.n_mels)
         layer = _Layer(np.ascontiguousarray(arr), self)
         if not self._layers:
             layer.weight = 1.0
+        else:
+            self._revise_pending(layer)
         for old in self._layers:
             old.target = 0.0
         self._layers.append(layer)
@@ -158,7 +172,7 @@ class Voice:
                    gain_db: float | None = None, clarity: float | None = None) -> None:
         """Change any subset of the controls; each takes effect from the next hop.
 
-        speed: columns per hop, 0..4 (clipped); band: (low_hz, high_hz) clipped to 0..sr/2;
+        speed: columns per spectrogram hop (1 = the image's own rate), 0..4 (clipped); band: (low_hz, high_hz) clipped to 0..sr/2;
         gain_db: output gain in dB (ramped over one hop); clarity: 0..1 (clipped), noise floor
         and spectral sharpening. Non-finite values or low > high raise ``ValueError``.
         """
@@ -195,7 +209,7 @@ class Voice:
             out *= g0 + (g1 - g0) * self._ramp
             self._gain = g1
         if self._layers:  # the playhead rests at 0 until there is something to scan
-            self.position += self.speed
+            self.position += self.speed / self.subhops
             loop = self._layers[-1].loop_len
             if self.position >= loop:
                 self.position %= loop
@@ -216,11 +230,29 @@ class Voice:
         self._pending = buf[n:]
         return buf[:n]
 
+    def _revise_pending(self, layer: _Layer) -> None:
+        """Blend ``layer`` into the uncommitted frames (weights 1/xfade, 2/xfade, ... oldest
+        first) and hand the revised magnitudes to the reconstructor; the crossfade then goes on
+        from there."""
+        step = 1.0 / self.xfade_hops
+        a = 0.0
+        for i, (pos, mag) in enumerate(self._recent):
+            a = min(1.0, (i + 1) * step)
+            mag *= 1.0 - a
+            mag += a * layer.magnitude(pos, self._tmp)
+            self._rec.revise(i, self._masked(mag.copy()))
+        if a > 0.0:
+            layer.weight = a
+            for old in self._layers:
+                old.weight = max(0.0, old.weight - a)
+
     def _frame(self) -> np.ndarray:
         """The magnitude frame for the current playhead (n_freq,), masks applied."""
         mag = self._mag
         mag[:] = 0.0
         if not self._layers:
+            if self._recent.maxlen:
+                self._recent.append((self.position, mag.copy()))
             return mag
         step = 1.0 / self.xfade_hops
         for layer in self._layers:
@@ -232,6 +264,12 @@ class Voice:
                 self._tmp *= layer.weight
                 mag += self._tmp
         self._layers = [l for l in self._layers if l.weight > 0.0 or l.target > 0.0]
+        if self._recent.maxlen:
+            self._recent.append((self.position, mag.copy()))
+        return self._masked(mag)
+
+    def _masked(self, mag: np.ndarray) -> np.ndarray:
+        """Band-pass and clarity masks applied to ``mag`` in place."""
         if self._band_mask is not None:
             mag *= self._band_mask
         if self.clarity > 0.0:
