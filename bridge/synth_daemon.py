@@ -22,6 +22,7 @@ import math
 import sys
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,7 @@ import numpy as np
 
 from bridge.errors import UserError
 from bridge.jsonl import iter_jsonl
+from bridge.generator_process import GeneratorProcess
 from bridge.generator_thread import GeneratorThread, LatentGenerator, Mailbox
 from bridge.jack_out import JackOutput
 from bridge.osc_server import ErrorLog, OscContext, OscServer, apply_message
@@ -223,7 +225,8 @@ class SynthDaemon:
         self.voice = make_voice(codec, seed, voice)
         self.state = SynthState(ckpt.random_latent(seed), nyquist_hz=self.voice.sample_rate / 2)
         self.mailbox = Mailbox()
-        self.gen = LatentGenerator(ckpt, self.state, max_rate=max_rate, seed=seed,
+        self.gen_process = GeneratorProcess(ckpt)
+        self.gen = LatentGenerator(self.gen_process, self.state, max_rate=max_rate, seed=seed,
                                    glide_mode=glide_mode)
         # first image before any thread starts: the voice always has something to play
         self.voice.set_spectrogram(self.gen.step(time.monotonic()))
@@ -270,6 +273,7 @@ class SynthDaemon:
                 except Exception:  # noqa: BLE001 - closing is best effort
                     pass
         self.gen_thread.stop()
+        self.gen_process.close()
         self.runner.stop()
         self.out.close()
 
@@ -338,32 +342,54 @@ def load_script(path) -> list[tuple[float, str, tuple]]:
     return events
 
 
+#: an offline render hands each generator pass to the voice this long after planning it, in
+#: audio time (the live daemon's pass takes ~10 ms of its ~150 ms latent latency): a fixed
+#: delay keeps the render deterministic while passes run in parallel with the voice
+RENDER_GENERATOR_DELAY_S = 0.1
+
+
 def render(ckpt, codec, out_path, duration: float, events=(), seed: int = 0,
            max_rate: float = 15.0, glide_mode: str = "slerp",
-           voice_settings: VoiceSettings | None = None, progress=None) -> dict:
+           voice_settings: VoiceSettings | None = None, progress=None,
+           generator: GeneratorProcess | None = None) -> dict:
     """Render ``duration`` seconds offline with the daemon's generator and voice.
 
     ``events``: (t seconds, address, args) applied through the same validation and handlers as
     OSC.  The clock is audio time, so the result is the same on any machine; with a fixed
-    ``seed`` it is bit-identical.  Like the daemon, generator passes run on their own thread
-    while the voice renders: a pass planned at hop k (inputs read from the state then) is
-    handed to the voice at hop k + 1, always, so the output does not depend on timing.
-    Writes a 24-bit WAV at the model rate; returns stats.
+    ``seed`` it is bit-identical.  Like the daemon, generator passes run in their own process
+    (:mod:`bridge.generator_process`) while the voice renders: a pass planned at audio time t
+    (inputs read from the state then) is handed to the voice at t +
+    ``RENDER_GENERATOR_DELAY_S``, always, so the output does not depend on timing.  ``generator``: a running :class:`GeneratorProcess` of ``ckpt`` to
+    use (and leave running), e.g. for several renders.  Writes a 24-bit WAV at the model rate;
+    returns stats.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
-    import soundfile as sf
     import torch
 
     torch.manual_seed(seed)
     voice = make_voice(codec, seed, voice_settings)
-    sr, hop = int(voice.sample_rate), int(voice.hop)
+    sr = int(voice.sample_rate)
     state = SynthState(ckpt.random_latent(seed), nyquist_hz=sr / 2)
     errors = ErrorLog()
     ctx = OscContext(state, ckpt.random_latent,
                      lambda: (state.z_dim, str(ckpt.name), sr, 0, 0.0),
                      frozenset(getattr(ckpt, "directions", {}) or {}))
-    gen = LatentGenerator(ckpt, state, max_rate=max_rate, seed=seed, glide_mode=glide_mode)
+    process = generator or GeneratorProcess(ckpt)
+    try:
+        return _render(process, voice, state, ctx, errors, out_path, duration, events, seed,
+                       max_rate, glide_mode, progress)
+    finally:
+        if generator is None:
+            process.close()
+
+
+def _render(process, voice, state, ctx, errors, out_path, duration, events, seed, max_rate,
+            glide_mode, progress) -> dict:
+    from concurrent.futures import ThreadPoolExecutor
+
+    import soundfile as sf
+
+    sr, hop = int(voice.sample_rate), int(voice.hop)
+    gen = LatentGenerator(process, state, max_rate=max_rate, seed=seed, glide_mode=glide_mode)
     n_hops = int(math.ceil(duration * sr / hop))
     out = np.zeros(n_hops * hop, dtype=np.float32)
     events = list(events)
@@ -371,16 +397,23 @@ def render(ckpt, codec, out_path, duration: float, events=(), seed: int = 0,
     t_gen = t_voice = t_wait = 0.0  # generator, voice, voice waiting for the generator (s)
     voice.set_spectrogram(gen.step(0.0))  # the first image, as the daemon has before it starts
     t_gen += gen.last_seconds
-    pending = None  # the pass planned at the previous hop, running on the generator thread
+    delay = max(1, int(math.ceil(RENDER_GENERATOR_DELAY_S * sr / hop)))
+
+    def timed_run(job):
+        t = time.perf_counter()
+        spec = gen.run(job)
+        return spec, time.perf_counter() - t
+
+    pending: deque = deque()  # (hop to apply at, future) of passes under way
     with ThreadPoolExecutor(1, thread_name_prefix="generator") as pool:
         for k in range(n_hops):
             now = k * hop / sr
             t0, waited = time.perf_counter(), 0.0
-            if pending is not None:
-                spec = pending.result()
-                waited = time.perf_counter() - t0
-                t_gen += gen.last_seconds
-                pending = None
+            while pending and pending[0][0] <= k:
+                tw = time.perf_counter()
+                spec, seconds = pending.popleft()[1].result()
+                waited += time.perf_counter() - tw
+                t_gen += seconds
                 voice.set_spectrogram(spec)
             while k_ev < len(events) and events[k_ev][0] <= now:
                 _, path, args = events[k_ev]
@@ -388,7 +421,7 @@ def render(ckpt, codec, out_path, duration: float, events=(), seed: int = 0,
                 k_ev += 1
             job = gen.plan(now)
             if job is not None:
-                pending = pool.submit(gen.run, job)
+                pending.append((k + delay, pool.submit(timed_run, job)))
             c = state.controls()
             if c is not last_c:
                 voice.apply(c)
@@ -398,9 +431,7 @@ def render(ckpt, codec, out_path, duration: float, events=(), seed: int = 0,
             t_wait += waited
             if progress is not None:
                 progress(k + 1, n_hops)
-        if pending is not None:
-            pending.result()
-            t_gen += gen.last_seconds
+        t_gen += sum(future.result()[1] for _, future in pending)
     out = out[: int(round(duration * sr))]
     peak = float(np.max(np.abs(out))) if out.size else 0.0
     if peak > 1.0:

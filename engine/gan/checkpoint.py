@@ -158,23 +158,31 @@ def load_checkpoint(path: str | Path, device: str = "cpu") -> Checkpoint:
     except Exception as exc:  # zip/pickle errors come in many types
         msg = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(f"{path.name}: not a readable checkpoint ({msg})") from None
+    return checkpoint_from_dict(d, path.name, device)
+
+
+def checkpoint_from_dict(d, where: str = "checkpoint", device: str = "cpu") -> Checkpoint:
+    """A :class:`Checkpoint` from a loaded file's dict (or ``Checkpoint.to_dict()``); ``where``
+    names it in the one-line :class:`CheckpointError`."""
     if not isinstance(d, dict) or d.get("format") not in (FORMAT, TRAIN_FORMAT):
-        raise CheckpointError(f"{path.name}: not a latent-resonance checkpoint "
+        raise CheckpointError(f"{where}: not a latent-resonance checkpoint "
                               f"(expected format {FORMAT!r})")
     if int(d.get("version", -1)) > VERSION:
-        raise CheckpointError(f"{path.name}: checkpoint version {d.get('version')} is newer "
+        raise CheckpointError(f"{where}: checkpoint version {d.get('version')} is newer "
                               f"than this program understands ({VERSION})")
     try:
         if d["format"] == FORMAT:
-            g = _build(d["gan_config"], d["state_dict"], path.name)
-            directions = {k: v.cpu().numpy() for k, v in d.get("directions", {}).items()}
-            ck = Checkpoint(g, d.get("name", path.stem), d["codec"], d.get("card", {}),
+            g = _build(d["gan_config"], d["state_dict"], where)
+            directions = {k: np.asarray(v.cpu().numpy() if hasattr(v, "cpu") else v)
+                          for k, v in d.get("directions", {}).items()}
+            ck = Checkpoint(g, d.get("name", Path(where).stem), d["codec"], d.get("card", {}),
                             directions, device)
         else:
-            g = _build(d["trainer"]["gan_config"], d["trainer"]["G_ema"], path.name)
-            ck = Checkpoint(g, d.get("name", path.stem), d["codec"], d.get("card", {}), {}, device)
+            g = _build(d["trainer"]["gan_config"], d["trainer"]["G_ema"], where)
+            ck = Checkpoint(g, d.get("name", Path(where).stem), d["codec"], d.get("card", {}), {},
+                            device)
     except KeyError as exc:
-        raise CheckpointError(f"{path.name}: checkpoint lacks the field {exc}") from None
+        raise CheckpointError(f"{where}: checkpoint lacks the field {exc}") from None
     ck.generator.to(device)
     return ck
 

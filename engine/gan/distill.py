@@ -137,6 +137,7 @@ class Distiller:
     def checkpoint(self, teacher: Checkpoint, name: str) -> Checkpoint:
         """The student as a loadable generator with the teacher's codec and directions."""
         card = {"distilled_from": teacher.name, "teacher_card": dict(teacher.card),
+                "data": teacher.card.get("data"),
                 "steps": self.step_count, "batch": self.cfg.batch,
                 "g_channels": list(self.cfg.g_channels)}
         student = Generator(self.student.cfg)
