@@ -251,6 +251,7 @@ def main() -> int:
             zl = latent_latency(cap, client, a.trials, ckpt.random_latent(11),
                                 ckpt.random_latent(12), onset)
             summary("/lr/latent -> new spectrum (1/2)", zl, 150)
+            print("   trials (ms):", " ".join(f"{v:.0f}" for v in zl))
             summary("/lr/latent -> onset (1/4 way)", onset)
         if "origin" in parts:
             ol = origin_latency(ckpt, codec, max(4, a.trials // 4))

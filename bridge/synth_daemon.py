@@ -135,7 +135,7 @@ class VoiceRunner:
     """
 
     def __init__(self, voice, state: SynthState, mailbox: Mailbox, out: JackOutput,
-                 buffer_ms: float = 30.0):
+                 buffer_ms: float = 20.0):
         self.voice, self.state, self.mailbox, self.out = voice, state, mailbox, out
         self.buffer_ms = float(buffer_ms)
         self.hops = 0
@@ -219,7 +219,7 @@ class SynthDaemon:
     """All threads of the daemon, started by :meth:`start`, stopped by :meth:`close`."""
 
     def __init__(self, ckpt, codec, *, host="127.0.0.1", osc_port=9000, allow=(),
-                 connect=True, seed=0, max_rate=15.0, glide_mode="slerp", buffer_ms=30.0,
+                 connect=True, seed=0, max_rate=15.0, glide_mode="slerp", buffer_ms=20.0,
                  voice: VoiceSettings | None = None, oscquery_port=0, jack_server=None):
         self.ckpt, self.codec = ckpt, codec
         self.voice = make_voice(codec, seed, voice)

@@ -37,7 +37,7 @@ def add_synth_arguments(p, render: bool = True) -> None:
                    help="most generator passes per second")
     p.add_argument("--glide-mode", choices=("slerp", "lerp"), default="slerp",
                    help="latent interpolation (slerp keeps the latent's norm)")
-    p.add_argument("--buffer-ms", type=float, default=30.0,
+    p.add_argument("--buffer-ms", type=float, default=20.0,
                    help="audio queued ahead of JACK on top of one period (ms): lower = less "
                         "latency, more risk of underruns")
     p.add_argument("--lookahead", type=int, default=None,
