@@ -10,7 +10,7 @@ plans every pass); the child (``python -m bridge.generator_worker``) only turns
 A plain subprocess with a socket pair, not ``multiprocessing``: spawn re-imports the caller's
 main module, which breaks scripts without a ``__main__`` guard, and fork is unsafe once the
 daemon's threads run.  :class:`GeneratorProcess` has a checkpoint's ``generate``, so it stands
-in for one.  A child that dies or hangs is restarted on the next pass (that pass raises; the
+in for one where only images are needed (:class:`LatentGenerator`).  A child that dies or hangs is restarted on the next pass (that pass raises; the
 voice keeps the previous image).  The child ignores SIGINT and exits when the parent goes.
 """
 
@@ -35,11 +35,11 @@ class GeneratorProcess:
     """``generate(z, truncation, noise, directions)`` of ``ckpt``, run in a child process."""
 
     def __init__(self, ckpt):
-        self.name = ckpt.name
-        self.z_dim = ckpt.z_dim
-        d = ckpt.to_dict()  # plain numpy across the process boundary
-        d["state_dict"] = {k: v.numpy() for k, v in d["state_dict"].items()}
-        d["directions"] = {k: np.asarray(v, np.float32) for k, v in ckpt.directions.items()}
+        # plain numpy across the process boundary: the worker turns them back into tensors
+        # (pickled tensors would travel as shared-memory handles)
+        d = ckpt.to_dict()
+        for key in ("state_dict", "directions"):
+            d[key] = {k: v.numpy() for k, v in d[key].items()}
         self._payload = d
         self._lock = threading.Lock()
         self._proc = self._conn = None

@@ -24,7 +24,8 @@ def main(fd: int) -> int:
     torch.set_num_threads(1)
     try:
         d = conn.recv()
-        d["state_dict"] = {k: torch.from_numpy(v) for k, v in d["state_dict"].items()}
+        for key in ("state_dict", "directions"):
+            d[key] = {k: torch.from_numpy(v) for k, v in d[key].items()}
         ckpt = checkpoint_from_dict(d, d.get("name", "checkpoint"))
         while True:
             z, psi, noise, directions = conn.recv()

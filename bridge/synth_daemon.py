@@ -23,6 +23,7 @@ import sys
 import threading
 import time
 from collections import deque
+from contextlib import ExitStack, closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,7 +136,7 @@ class VoiceRunner:
     """
 
     def __init__(self, voice, state: SynthState, mailbox: Mailbox, out: JackOutput,
-                 buffer_ms: float = 20.0):
+                 buffer_ms: float):
         self.voice, self.state, self.mailbox, self.out = voice, state, mailbox, out
         self.buffer_ms = float(buffer_ms)
         self.hops = 0
@@ -359,53 +360,42 @@ def render(ckpt, codec, out_path, duration: float, events=(), seed: int = 0,
     ``seed`` it is bit-identical.  Like the daemon, generator passes run in their own process
     (:mod:`bridge.generator_process`) while the voice renders: a pass planned at audio time t
     (inputs read from the state then) is handed to the voice at t +
-    ``RENDER_GENERATOR_DELAY_S``, always, so the output does not depend on timing.  ``generator``: a running :class:`GeneratorProcess` of ``ckpt`` to
-    use (and leave running), e.g. for several renders.  Writes a 24-bit WAV at the model rate;
-    returns stats.
+    ``RENDER_GENERATOR_DELAY_S``, always, so the output does not depend on timing.
+    ``generator``: a running :class:`GeneratorProcess` of ``ckpt`` to use (and leave running),
+    e.g. for several renders.  Writes a 24-bit WAV at the model rate; returns stats.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
+    import soundfile as sf
     import torch
 
     torch.manual_seed(seed)
     voice = make_voice(codec, seed, voice_settings)
-    sr = int(voice.sample_rate)
+    sr, hop = int(voice.sample_rate), int(voice.hop)
     state = SynthState(ckpt.random_latent(seed), nyquist_hz=sr / 2)
     errors = ErrorLog()
     ctx = OscContext(state, ckpt.random_latent,
                      lambda: (state.z_dim, str(ckpt.name), sr, 0, 0.0),
                      frozenset(getattr(ckpt, "directions", {}) or {}))
-    process = generator or GeneratorProcess(ckpt)
-    try:
-        return _render(process, voice, state, ctx, errors, out_path, duration, events, seed,
-                       max_rate, glide_mode, progress)
-    finally:
-        if generator is None:
-            process.close()
-
-
-def _render(process, voice, state, ctx, errors, out_path, duration, events, seed, max_rate,
-            glide_mode, progress) -> dict:
-    from concurrent.futures import ThreadPoolExecutor
-
-    import soundfile as sf
-
-    sr, hop = int(voice.sample_rate), int(voice.hop)
-    gen = LatentGenerator(process, state, max_rate=max_rate, seed=seed, glide_mode=glide_mode)
     n_hops = int(math.ceil(duration * sr / hop))
     out = np.zeros(n_hops * hop, dtype=np.float32)
     events = list(events)
     k_ev, last_c = 0, None
     t_gen = t_voice = t_wait = 0.0  # generator, voice, voice waiting for the generator (s)
-    voice.set_spectrogram(gen.step(0.0))  # the first image, as the daemon has before it starts
-    t_gen += gen.last_seconds
     delay = max(1, int(math.ceil(RENDER_GENERATOR_DELAY_S * sr / hop)))
+    pending: deque = deque()  # (hop to apply at, future of (image, pass seconds)) under way
+    with ExitStack() as stack:
+        process = generator or stack.enter_context(closing(GeneratorProcess(ckpt)))
+        gen = LatentGenerator(process, state, max_rate=max_rate, seed=seed,
+                              glide_mode=glide_mode)
 
-    def timed_run(job):
-        t = time.perf_counter()
-        spec = gen.run(job)
-        return spec, time.perf_counter() - t
+        def timed_run(job):  # on the pool's one thread: passes run one at a time
+            return gen.run(job), gen.last_seconds
 
-    pending: deque = deque()  # (hop to apply at, future) of passes under way
-    with ThreadPoolExecutor(1, thread_name_prefix="generator") as pool:
+        # (the pool only waits on the child process, so the voice renders meanwhile)
+        pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="generator"))
+        voice.set_spectrogram(gen.step(0.0))  # the first image, as the daemon has it at start
+        t_gen += gen.last_seconds
         for k in range(n_hops):
             now = k * hop / sr
             t0, waited = time.perf_counter(), 0.0

@@ -53,7 +53,7 @@ class _NativeLogFilter:
             cls._saved = os.dup(fd)
             os.dup2(w, fd)
             os.close(w)
-            cls._thread = threading.Thread(target=cls._forward, args=(r, cls._saved, fd),
+            cls._thread = threading.Thread(target=cls._forward, args=(r, cls._saved),
                                            name="native-log-filter", daemon=True)
             cls._thread.start()
             # at exit (even with a mesh left open) restore fd 2 and drain the pipe, so the
@@ -75,7 +75,7 @@ class _NativeLogFilter:
             cls._thread = cls._saved = None
 
     @staticmethod
-    def _forward(r: int, out: int, fd: int) -> None:
+    def _forward(r: int, out: int) -> None:
         """Copy lines from the pipe ``r`` to ``out`` minus the chatter, until EOF.  It never
         stops reading early: a full pipe would block every writer to stderr."""
 

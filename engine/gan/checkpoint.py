@@ -173,8 +173,7 @@ def checkpoint_from_dict(d, where: str = "checkpoint", device: str = "cpu") -> C
     try:
         if d["format"] == FORMAT:
             g = _build(d["gan_config"], d["state_dict"], where)
-            directions = {k: np.asarray(v.cpu().numpy() if hasattr(v, "cpu") else v)
-                          for k, v in d.get("directions", {}).items()}
+            directions = {k: v.cpu().numpy() for k, v in d.get("directions", {}).items()}
             ck = Checkpoint(g, d.get("name", Path(where).stem), d["codec"], d.get("card", {}),
                             directions, device)
         else:

@@ -147,13 +147,7 @@ class ModulatedConv(nn.Module):
             wsq = weight.square().sum(dim=(2, 3))              # (cout, cin)
             d = torch.rsqrt(s.square() @ wsq.t() + 1e-8)       # (N, cout)
             x = x * d[:, :, None, None]
-        if noise:
-            if noise_gen is None:
-                n = self.const_noise
-            else:
-                n = torch.randn(x.shape[0], 1, *x.shape[2:], generator=noise_gen,
-                                device=x.device)
-            x = x + n * (self.noise_strength * noise)
+        x = self._add_noise(x, noise, noise_gen)
         return F.leaky_relu(x + self.bias[None, :, None, None], 0.2) * math.sqrt(2)
 
     def _forward_one(self, x, s, weight, noise, noise_gen):
@@ -169,11 +163,18 @@ class ModulatedConv(nn.Module):
         cl = torch.channels_last
         x = F.conv2d(x.contiguous(memory_format=cl), wt.contiguous(memory_format=cl), self.bias,
                      padding=self.pad)
-        if noise:
-            n = self.const_noise if noise_gen is None else torch.randn(
-                1, 1, *x.shape[2:], generator=noise_gen, device=x.device)
-            x = x + n * (self.noise_strength * noise)
+        x = self._add_noise(x, noise, noise_gen)
         return F.leaky_relu(x, 0.2, inplace=True).mul_(math.sqrt(2))
+
+    def _add_noise(self, x, noise: float, noise_gen: torch.Generator | None):
+        """``x`` plus the per-pixel noise input (fixed map, or fresh from ``noise_gen``)."""
+        if not noise:
+            return x
+        if noise_gen is None:
+            n = self.const_noise
+        else:
+            n = torch.randn(x.shape[0], 1, *x.shape[2:], generator=noise_gen, device=x.device)
+        return x + n * (self.noise_strength * noise)
 
 
 class ToImage(nn.Module):

@@ -10,7 +10,6 @@ with the output gain ramped across the hop. Pure and single-threaded: the caller
 from __future__ import annotations
 
 import math
-from collections import deque
 
 import numpy as np
 
@@ -132,9 +131,12 @@ class Voice:
         self._mag = np.zeros(self.codec.n_freq, dtype=np.float32)
         self._tmp = np.zeros(self.codec.n_freq, dtype=np.float32)
         self._pending = np.zeros(0, dtype=np.float32)
-        # (playhead position, unmasked magnitude) of the frames the reconstructor has not yet
-        # committed, oldest first: a new spectrogram revises them (see set_spectrogram)
-        self._recent: deque[tuple[float, np.ndarray]] = deque(maxlen=self._rec.pending)
+        # playhead positions and unmasked magnitudes of the frames the reconstructor has not yet
+        # committed (a ring, slot = frame number % pending): a new spectrogram revises them
+        n_pending = self._rec.pending
+        self._recent_pos = np.zeros(n_pending)
+        self._recent_mag = np.zeros((n_pending, self.codec.n_freq), dtype=np.float32)
+        self._frames_pushed = 0
 
     # ---------------------------------------------------------------- properties
     @property
@@ -234,13 +236,18 @@ class Voice:
         """Blend ``layer`` into the uncommitted frames (weights 1/xfade, 2/xfade, ... oldest
         first) and hand the revised magnitudes to the reconstructor; the crossfade then goes on
         from there."""
+        n_pending = len(self._recent_pos)
+        count = min(self._frames_pushed, n_pending)
         step = 1.0 / self.xfade_hops
         a = 0.0
-        for i, (pos, mag) in enumerate(self._recent):
-            a = min(1.0, (i + 1) * step)
+        for j in range(count):
+            slot = (self._frames_pushed - count + j) % n_pending
+            mag = self._recent_mag[slot]
+            a = min(1.0, (j + 1) * step)
             mag *= 1.0 - a
-            mag += a * layer.magnitude(pos, self._tmp)
-            self._rec.revise(i, self._masked(mag.copy()))
+            mag += a * layer.magnitude(self._recent_pos[slot], self._tmp)
+            np.copyto(self._tmp, mag)
+            self._rec.revise(n_pending - count + j, self._masked(self._tmp))
         if a > 0.0:
             layer.weight = a
             for old in self._layers:
@@ -250,10 +257,6 @@ class Voice:
         """The magnitude frame for the current playhead (n_freq,), masks applied."""
         mag = self._mag
         mag[:] = 0.0
-        if not self._layers:
-            if self._recent.maxlen:
-                self._recent.append((self.position, mag.copy()))
-            return mag
         step = 1.0 / self.xfade_hops
         for layer in self._layers:
             if layer.weight != layer.target:
@@ -264,8 +267,12 @@ class Voice:
                 self._tmp *= layer.weight
                 mag += self._tmp
         self._layers = [l for l in self._layers if l.weight > 0.0 or l.target > 0.0]
-        if self._recent.maxlen:
-            self._recent.append((self.position, mag.copy()))
+        n_pending = len(self._recent_pos)
+        if n_pending:  # remember it unmasked, for _revise_pending
+            slot = self._frames_pushed % n_pending
+            self._recent_pos[slot] = self.position
+            np.copyto(self._recent_mag[slot], mag)
+        self._frames_pushed += 1
         return self._masked(mag)
 
     def _masked(self, mag: np.ndarray) -> np.ndarray:
