@@ -244,11 +244,9 @@ class SynthDaemon:
 
     def status(self) -> tuple:
         """(z_dim, checkpoint name, sample rate Hz, underruns, latency ms) for ``/lr/status``."""
-        rate = self.out.rate
-        if rate:
-            ring_ms = (self.runner.target_fill(self.out.ring) / rate) * 1e3 if self.out.ring else 0
-        else:
-            ring_ms = 0.0
+        ring = self.out.ring  # read once: the JACK supervisor swaps it on (re)connection
+        rate = ring.rate if ring is not None else 0
+        ring_ms = self.runner.target_fill(ring) / rate * 1e3 if rate else 0.0
         latency = ring_ms + 1e3 * float(self.voice.latency_samples) / self.voice.sample_rate
         return (int(self.state.z_dim), str(self.ckpt.name), int(rate or self.voice.sample_rate),
                 int(self.out.underruns), float(round(latency, 2)))

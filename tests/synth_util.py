@@ -54,7 +54,9 @@ def start_daemon(checkpoint: Path, port: int, env_server: str | None = None, *ex
 
 
 def stop(proc: subprocess.Popen) -> str:
-    """Terminate ``proc``; returns its output (log)."""
+    """Terminate ``proc``; returns its output (log); "" when already stopped this way."""
+    if proc.log_file.closed:
+        return ""
     if proc.poll() is None:
         proc.terminate()
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import ipaddress
 import logging
 import signal
@@ -119,6 +120,11 @@ def run_daemon(args, ckpt, codec, allow, stop: threading.Event | None = None) ->
         try:
             signal.signal(sig, lambda *_: stop.set())
         except ValueError:  # not the main thread (e.g. `live` runs us elsewhere)
+            pass
+    if hasattr(signal, "SIGUSR1"):
+        try:  # `kill -USR1 PID`: every thread's Python stack to stderr, for a stuck daemon
+            faulthandler.register(signal.SIGUSR1, all_threads=True)
+        except ValueError:  # not the main thread
             pass
     d.start()
     z_dim, name, _, _, _ = d.status()
