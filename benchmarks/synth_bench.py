@@ -84,15 +84,16 @@ def frames_stft(x, n=512, hop=64):
     return np.abs(np.fft.rfft(fr, axis=1)), idx + n
 
 
-def crossing(track, ends, send_idx, before, after):
-    """Samples from send to the first frame past the midpoint between ``before`` and ``after``."""
+def crossing(track, ends, send_idx, before, after, hold):
+    """Samples from send to the first frame past the midpoint between ``before`` and ``after``
+    that stays past it: 80 % of the frames ending in the next ``hold`` samples are past it too.
+    A glitch of a few ms (a dummy-server xrun in the capture) is not a change of sound."""
     mid = 0.5 * (before + after)
-    up = after > before
-    for v, e in zip(track, ends):
-        if e <= send_idx:
-            continue
-        if (v >= mid) if up else (v <= mid):
-            return e - send_idx
+    past = (track >= mid) if after > before else (track <= mid)
+    for i in np.flatnonzero(past & (ends > send_idx)):
+        ahead = past[(ends > ends[i]) & (ends <= ends[i] + hold)]
+        if len(ahead) and ahead.mean() >= 0.8:
+            return ends[i] - send_idx
     return None
 
 
@@ -117,7 +118,7 @@ def band_latency(cap, client, trials):
         cen = (mag * f).sum(1) / (mag.sum(1) + 1e-12)
         b = np.median(cen[ends < s])
         a = np.median(cen[ends > s + int(0.3 * cap.rate)])
-        d = crossing(cen, ends, s, b, a)
+        d = crossing(cen, ends, s, b, a, hold=int(0.03 * cap.rate))
         if d is not None:
             out.append(1e3 * d / cap.rate)
     return out
@@ -135,7 +136,7 @@ def gain_latency(cap, client, trials):
         ends = idx + n
         b = np.median(lev[ends < s])
         a = np.median(lev[ends > s + int(0.3 * cap.rate)])
-        d = crossing(lev, ends, s, b, a)
+        d = crossing(lev, ends, s, b, a, hold=int(0.03 * cap.rate))
         if d is not None:
             out.append(1e3 * d / cap.rate)
     return out
@@ -156,8 +157,9 @@ def latent_latency(cap, client, trials, z_a, z_b, onset):
         # position along the line before -> after: 0 = old sound, 1 = new sound
         d = after - before
         proj = (lm - before) @ d / (d @ d + 1e-12)
-        c = crossing(proj, ends, s, 0.0, 1.0)
-        o = crossing(proj, ends, s, 0.0, 0.5)
+        hold = int(0.06 * cap.rate)  # longer than the 43 ms analysis window
+        c = crossing(proj, ends, s, 0.0, 1.0, hold)
+        o = crossing(proj, ends, s, 0.0, 0.5, hold)
         if c is not None and o is not None:
             out.append(1e3 * c / cap.rate)
             onset.append(1e3 * o / cap.rate)

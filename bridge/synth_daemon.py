@@ -60,6 +60,11 @@ def load_synth_checkpoint(path: str | Path):
     return ckpt, CodecParams.from_dict(dict(ckpt.codec))
 
 
+#: GIL switch interval (s) while the daemon or a render runs: the JACK callback, and the thread
+#: waiting on the generator process, get the GIL back within this of needing it (default 5 ms)
+SWITCH_INTERVAL_S = 0.0005
+
+
 @dataclass(frozen=True)
 class VoiceSettings:
     """The daemon's voice (see docs/synth.md, "Latency").
@@ -254,7 +259,7 @@ class SynthDaemon:
     def start(self) -> None:
         # The JACK callback is Python: it needs the GIL every period (5.3 ms at 256/48k).  The
         # default switch interval lets another thread keep the GIL for 5 ms; 0.5 ms bounds it.
-        sys.setswitchinterval(0.0005)
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         # Everything loaded so far (torch, the model, numpy, scipy) lives for the whole run:
         # moving it out of the cyclic collector's reach keeps its full collections -- which
         # stop every thread, the JACK callback included -- short.
@@ -383,6 +388,10 @@ def render(ckpt, codec, out_path, duration: float, events=(), seed: int = 0,
     delay = max(1, int(math.ceil(RENDER_GENERATOR_DELAY_S * sr / hop)))
     pending: deque = deque()  # (hop to apply at, future of (image, pass seconds)) under way
     with ExitStack() as stack:
+        # as in the daemon: the thread that waits on the generator process gets the GIL back
+        # within 0.5 ms of the reply, not after the voice thread's default 5 ms slice
+        stack.callback(sys.setswitchinterval, sys.getswitchinterval())
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         process = generator or stack.enter_context(closing(GeneratorProcess(ckpt)))
         gen = LatentGenerator(process, state, max_rate=max_rate, seed=seed,
                               glide_mode=glide_mode)

@@ -243,14 +243,23 @@ def _hops_until_new_tone(lookahead: int, xfade_hops: int) -> int:
     return 99
 
 
-def test_new_spectrogram_is_not_delayed_by_the_lookahead():
-    """The crossfade starts at the oldest uncommitted frame: a new image is heard as soon with a
-    4-hop look-ahead as with a 1-hop one, within the 2048-sample window's own overlap."""
-    fast = _hops_until_new_tone(lookahead=1, xfade_hops=1)
-    slow = _hops_until_new_tone(lookahead=4, xfade_hops=1)
-    assert fast <= 3, fast
-    assert slow <= fast, (slow, fast)
-    assert _hops_until_new_tone(lookahead=3, xfade_hops=2) <= fast + 1
+def test_new_spectrogram_is_not_delayed_by_the_lookahead_or_the_overlap():
+    """The crossfade starts at the next output sample: with the daemon's 1-hop crossfade the
+    very next hop is already mostly the new image, whatever the look-ahead, although each
+    2048-sample frame overlaps three hops (before frames still sounding were re-synthesised,
+    it took three hops).  A longer crossfade takes longer, as asked."""
+    for lookahead in (1, 2, 4):
+        assert _hops_until_new_tone(lookahead=lookahead, xfade_hops=1) == 1, lookahead
+    assert _hops_until_new_tone(lookahead=3, xfade_hops=2) == 2
+    assert _hops_until_new_tone(lookahead=2, xfade_hops=8) > 2
+    rec = StreamingReconstructor(2048, 512, lookahead=2)
+    assert (rec.sounding, rec.pending) == (3, 2)  # a frame overlaps the three hops after it
+    mag = np.ones(1025, dtype=np.float32)
+    for bad in (0, 4):
+        with pytest.raises(IndexError):
+            rec.revise_sounding(bad, mag)
+    with pytest.raises(IndexError):
+        rec.revise(2, mag)
 
 
 def test_image_changes_make_no_clicks_with_the_daemons_short_crossfade():

@@ -92,6 +92,9 @@ class StreamingReconstructor:
         phases = np.exp(2j * np.pi * rng.random((16, self.n_freq)))
         self._noise = (phases * 1e-7).astype(np.complex64)
         self._noise_i = 0
+        self._tails = (self.n_fft + self.hop - 1) // self.hop - 1
+        self._fade_in = (0.5 - 0.5 * np.cos(np.pi * (np.arange(self.hop) + 0.5) / self.hop)
+                         ).astype(np.float32)
         self.reset()
 
     @property
@@ -112,6 +115,29 @@ class StreamingReconstructor:
             raise IndexError(f"frame {i} is not pending (pending: {self._k - 1})")
         self._mag[i] = magnitude
 
+    @property
+    def sounding(self) -> int:
+        """Committed frames whose tails are still ahead of the next output sample."""
+        return self._tails
+
+    def revise_sounding(self, age: int, magnitude: np.ndarray) -> None:
+        """Re-synthesise committed frame ``age`` (1 = the last committed, up to ``sounding``)
+        with ``magnitude``, keeping its phase.  Only its part not yet output changes, faded in
+        over one hop from the next output sample, so a new sound does not wait for the frames
+        already committed to ring out (a 2048-sample frame overlaps three hops after it)."""
+        if not 1 <= age <= self._tails:
+            raise IndexError(f"frame {age} is not sounding (sounding: {self._tails})")
+        h, n = self.hop, self.n_fft
+        old = self._committed[age - 1]
+        new = old * (magnitude / (np.abs(old) + 1e-12))
+        delta = irfft_rows(new - old, n, np.empty(n, dtype=np.float32))
+        delta *= self.window
+        tail = delta[age * h:]
+        m = min(h, len(tail))
+        tail[:m] *= self._fade_in[:m]
+        self._fixed[:len(tail)] += tail
+        self._committed[age - 1] = new
+
     def reset(self) -> None:
         """Forget all frames (silence)."""
         k = self._k
@@ -126,6 +152,8 @@ class StreamingReconstructor:
         self._s = np.zeros((k, self.n_freq), dtype=np.complex64)  # analysis spectra
         self._a = np.zeros((k, self.n_freq), dtype=np.float32)  # their magnitudes
         self._one = np.zeros(self.n_fft, dtype=np.float32)
+        # spectra of the committed frames still sounding, newest first (for revise_sounding)
+        self._committed = np.zeros((self._tails, self.n_freq), dtype=np.complex64)
 
     def _synthesise(self, spec: np.ndarray) -> None:
         """self._y = normalised overlap-add of the fixed part and the active frames."""
@@ -179,6 +207,9 @@ class StreamingReconstructor:
             self._spec += proj
             self._prev[:] = proj
         # commit the oldest frame (its last projection: consistent magnitude)
+        if self._tails:
+            self._committed[1:] = self._committed[:-1]
+            self._committed[0] = self._prev[0]
         oldest = irfft_rows(self._prev[0], n, self._one)
         oldest *= self.window
         self._fixed[:n] += oldest

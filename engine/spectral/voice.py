@@ -131,11 +131,12 @@ class Voice:
         self._mag = np.zeros(self.codec.n_freq, dtype=np.float32)
         self._tmp = np.zeros(self.codec.n_freq, dtype=np.float32)
         self._pending = np.zeros(0, dtype=np.float32)
-        # playhead positions and unmasked magnitudes of the frames the reconstructor has not yet
-        # committed (a ring, slot = frame number % pending): a new spectrogram revises them
-        n_pending = self._rec.pending
-        self._recent_pos = np.zeros(n_pending)
-        self._recent_mag = np.zeros((n_pending, self.codec.n_freq), dtype=np.float32)
+        # playhead positions and unmasked magnitudes of the frames not yet fully heard -- still
+        # sounding or not yet committed by the reconstructor (a ring, slot = frame number %
+        # size): a new spectrogram revises them
+        n_recent = self._rec.sounding + self._rec.pending
+        self._recent_pos = np.zeros(n_recent)
+        self._recent_mag = np.zeros((n_recent, self.codec.n_freq), dtype=np.float32)
         self._frames_pushed = 0
 
     # ---------------------------------------------------------------- properties
@@ -153,8 +154,10 @@ class Voice:
     def set_spectrogram(self, spec: np.ndarray) -> None:
         """Crossfade (over ``xfade_hops``) to ``spec`` (n_mels, frames) in [-1, 1], same playhead.
 
-        The crossfade starts at the oldest frame the reconstructor has not committed yet (up to
-        ``lookahead`` hops back), so the new sound is not delayed by the look-ahead.
+        The crossfade starts at the next output sample: frames already committed but still
+        sounding are re-synthesised with the new magnitudes (faded in over one hop) and the
+        uncommitted ones revised, so the new sound is delayed neither by the look-ahead nor by
+        the frames' overlap.
         Raises ``ValueError`` for a wrong shape, NaN/inf or an empty array.
         """
         arr = check_spectrogram(spec, n_mels=self.codec.n_mels)
@@ -162,7 +165,7 @@ class Voice:
         if not self._layers:
             layer.weight = 1.0
         else:
-            self._revise_pending(layer)
+            self._revise_unheard(layer)
         for old in self._layers:
             old.target = 0.0
         self._layers.append(layer)
@@ -232,22 +235,28 @@ class Voice:
         self._pending = buf[n:]
         return buf[:n]
 
-    def _revise_pending(self, layer: _Layer) -> None:
-        """Blend ``layer`` into the uncommitted frames (weights 1/xfade, 2/xfade, ... oldest
-        first) and hand the revised magnitudes to the reconstructor; the crossfade then goes on
-        from there."""
-        n_pending = len(self._recent_pos)
-        count = min(self._frames_pushed, n_pending)
+    def _revise_unheard(self, layer: _Layer) -> None:
+        """Blend ``layer`` into the frames not yet fully heard (weights 1/xfade, 2/xfade, ...
+        oldest first): committed frames still sounding are re-synthesised from the next output
+        sample on, uncommitted ones get new target magnitudes; the crossfade then goes on from
+        there."""
+        n_recent = len(self._recent_pos)
+        n_sounding = self._rec.sounding
+        count = min(self._frames_pushed, n_recent)
         step = 1.0 / self.xfade_hops
         a = 0.0
         for j in range(count):
-            slot = (self._frames_pushed - count + j) % n_pending
+            frame = n_recent - count + j  # 0 = the oldest still sounding
+            slot = (self._frames_pushed - count + j) % n_recent
             mag = self._recent_mag[slot]
             a = min(1.0, (j + 1) * step)
             mag *= 1.0 - a
             mag += a * layer.magnitude(self._recent_pos[slot], self._tmp)
             np.copyto(self._tmp, mag)
-            self._rec.revise(n_pending - count + j, self._masked(self._tmp))
+            if frame < n_sounding:
+                self._rec.revise_sounding(n_sounding - frame, self._masked(self._tmp))
+            else:
+                self._rec.revise(frame - n_sounding, self._masked(self._tmp))
         if a > 0.0:
             layer.weight = a
             for old in self._layers:
@@ -267,9 +276,9 @@ class Voice:
                 self._tmp *= layer.weight
                 mag += self._tmp
         self._layers = [l for l in self._layers if l.weight > 0.0 or l.target > 0.0]
-        n_pending = len(self._recent_pos)
-        if n_pending:  # remember it unmasked, for _revise_pending
-            slot = self._frames_pushed % n_pending
+        n_recent = len(self._recent_pos)
+        if n_recent:  # remember it unmasked, for _revise_unheard
+            slot = self._frames_pushed % n_recent
             self._recent_pos[slot] = self.position
             np.copyto(self._recent_mag[slot], mag)
         self._frames_pushed += 1
