@@ -92,6 +92,20 @@ def test_shipped_default_loads_and_generates(default):
     assert (time.perf_counter() - t) / 5 < 1.0
 
 
+def test_traced_one_image_pass_gives_the_same_images(default):
+    """The live synth's traced pass: bit-identical to the eager one for any truncation, noise
+    level (0 skips the noise inputs in eager mode) and named direction; batches stay eager."""
+    ckpt = load_checkpoint(DEFAULT_CHECKPOINT)
+    cases = [(ckpt.random_latent(s), psi, noise, dirs) for s in range(2) for psi in (0.5, 1.0)
+             for noise in (0.0, 0.4, 1.0) for dirs in (None, {"brightness": -1.3})]
+    eager = [ckpt.generate(z, truncation=p, noise=n, directions=d) for z, p, n, d in cases]
+    assert ckpt.trace_one_image()
+    for (z, p, n, d), want in zip(cases, eager):
+        np.testing.assert_array_equal(ckpt.generate(z, truncation=p, noise=n, directions=d), want)
+    batch = np.stack([c[0] for c in cases[:3]])
+    np.testing.assert_array_equal(ckpt.generate(batch), default.generate(batch))
+
+
 def test_invert_recovers_a_generated_latent(default):
     z_true = default.random_latent(11)
     target = default.generate(z_true)

@@ -47,6 +47,16 @@ class Checkpoint:
         self.card = dict(card or {})
         self.directions = {k: np.asarray(v, np.float32) for k, v in (directions or {}).items()}
         self.device = torch.device(device)
+        self._one_image = None  # traced one-image pass, see trace_one_image()
+
+    def trace_one_image(self) -> bool:
+        """Trace the one-image pass (:mod:`engine.gan.traced`) for the live synth: single
+        latents without ``noise_seed`` then skip Python dispatch.  Call once the weights are
+        final (the trace holds them frozen).  False when tracing is unavailable here."""
+        from engine.gan.traced import trace_synthesis
+
+        self._one_image = trace_synthesis(self.generator) if self.device.type == "cpu" else None
+        return self._one_image is not None
 
     @property
     def z_dim(self) -> int:
@@ -111,7 +121,10 @@ class Checkpoint:
             off = self.w_offset(directions)
             if off is not None:
                 w = w + off
-            img = self.generator.synthesize(w, float(noise), gen)
+            if single and gen is None and self._one_image is not None:
+                img = self._one_image(w, float(noise))
+            else:
+                img = self.generator.synthesize(w, float(noise), gen)
             out = img[:, 0].clamp(-1.0, 1.0).cpu().numpy().astype(np.float32, copy=False)
         return out[0] if single else out
 

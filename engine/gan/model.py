@@ -166,9 +166,10 @@ class ModulatedConv(nn.Module):
         x = self._add_noise(x, noise, noise_gen)
         return F.leaky_relu(x, 0.2, inplace=True).mul_(math.sqrt(2))
 
-    def _add_noise(self, x, noise: float, noise_gen: torch.Generator | None):
-        """``x`` plus the per-pixel noise input (fixed map, or fresh from ``noise_gen``)."""
-        if not noise:
+    def _add_noise(self, x, noise, noise_gen: torch.Generator | None):
+        """``x`` plus the per-pixel noise input (fixed map, or fresh from ``noise_gen``);
+        ``noise`` a float or a 0-d tensor (an input of the traced pass)."""
+        if not torch.is_tensor(noise) and not noise:
             return x
         if noise_gen is None:
             n = self.const_noise
