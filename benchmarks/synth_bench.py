@@ -152,8 +152,10 @@ def latent_latency(cap, client, trials, z_a, z_b, onset):
                      settle=0.5, watch=0.8)
         mag, ends = frames_stft(x, n=2048, hop=128)
         lm = np.log(mag + 1e-6)
-        before = lm[ends < s].mean(0)
-        after = lm[ends > s + int(0.4 * cap.rate)].mean(0)
+        # medians: a dummy-server xrun drops a few ms of the capture (a 40 ms hole in the log
+        # spectrum) about once in four trials; a mean reference would move with it
+        before = np.median(lm[ends < s], axis=0)
+        after = np.median(lm[ends > s + int(0.4 * cap.rate)], axis=0)
         # position along the line before -> after: 0 = old sound, 1 = new sound
         d = after - before
         proj = (lm - before) @ d / (d @ d + 1e-12)
