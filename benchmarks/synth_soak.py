@@ -64,7 +64,7 @@ def main() -> int:
             ph = tick / 60.0
             c.send("/lr/synth/speed", float(1.0 + 0.9 * np.sin(ph * 0.7)))
             lo = float(200 + 150 * np.sin(ph * 0.3))
-            c.send("/lr/synth/band", lo, float(lo * (4 + 3 * np.sin(ph * 0.5))))
+            c.send("/lr/synth/band", lo, float(lo * (4.5 + 3 * np.sin(ph * 0.5))))
             c.send("/lr/synth/gain", float(-6 + 3 * np.sin(ph)))
             n_ctrl += 3
             if tick % 6 == 0:
