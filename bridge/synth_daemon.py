@@ -70,8 +70,8 @@ class VoiceSettings:
     """The daemon's voice (see docs/synth.md, "Latency").
 
     ``lookahead``: phase-reconstruction look-ahead in voice hops; it delays speed and clarity
-    changes, not new images.  ``xfade_hops``: crossfade into a new image, started at the oldest
-    uncommitted frame; 1 is enough, as the 4x frame overlap fades over 93 ms on top.
+    changes, not new images.  ``xfade_hops``: crossfade into a new image, started at the next
+    output sample (frames still sounding are re-synthesised, each change fades over one hop).
     ``subhops``: voice hops per spectrogram hop; 2 halves the render granularity (new images
     and speed changes come sooner) for more voice CPU.  The Voice's own defaults (look-ahead 3,
     crossfade 8) favour smoothness over latency.

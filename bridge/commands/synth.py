@@ -48,8 +48,8 @@ def add_synth_arguments(p, render: bool = True) -> None:
                    help="voice hops per spectrogram hop (default 1; 2 = finer render steps, "
                         "lower latency, more voice CPU)")
     p.add_argument("--xfade-hops", type=int, default=None,
-                   help="hops to crossfade into a new spectrogram (default 1; the 4x frame overlap "
-                        "fades over 93 ms on top)")
+                   help="hops to crossfade into a new spectrogram, from the next output sample "
+                        "(default 1)")
 
 
 def add_arguments(p) -> None:
