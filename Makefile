@@ -14,7 +14,7 @@ export UV_PYTHON_PREFERENCE ?= system
 	.tools/bin/pip install --quiet uv
 
 .venv/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 	@touch $@
 
 sync: .venv/.synced

@@ -10,6 +10,7 @@ with the output gain ramped across the hop. Pure and single-threaded: the caller
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -18,40 +19,74 @@ from .melinv import mel_inverse
 from .streaming import StreamingReconstructor
 
 MAX_SPEED = 4.0
-_BLOCK = 16  # spectrogram columns converted mel -> linear at a time (lazy)
+BLOCK_COLUMNS = 16  #: spectrogram columns converted mel -> linear at a time (lazily)
+
+
+def block_span(block: int, frames: int) -> tuple[int, int]:
+    """Columns ``[lo, hi)`` of mel -> linear block ``block`` in an image ``frames`` wide."""
+    lo = block * BLOCK_COLUMNS
+    return lo, min(lo + BLOCK_COLUMNS, frames)
+
+
+def linear_block(spec: np.ndarray, block: int, codec: CodecParams, n_refine: int) -> np.ndarray:
+    """Linear magnitudes (n_freq, columns) float32 of one block of ``spec`` (a checked
+    spectrogram in [-1, 1]) before the voice's level gain.
+
+    The same numbers whichever process computes them, so the synth's generator process can
+    convert the blocks a new image will need first while the voice keeps playing
+    (:meth:`Voice.blocks_needed`, ``set_spectrogram(spec, linear=...)``).
+    """
+    lo, hi = block_span(block, spec.shape[1])
+    if not 0 <= lo < hi:
+        raise ValueError(f"block {block} is outside an image {spec.shape[1]} columns wide")
+    power = to_mel_power(spec[:, lo:hi], codec.top_db)
+    lin = mel_inverse(codec)(power, n_refine=n_refine)
+    np.sqrt(lin, out=lin)
+    return lin
 
 
 class _Layer:
     """One spectrogram: values in [-1, 1] plus a lazy cache of linear magnitudes per column."""
 
-    def __init__(self, spec: np.ndarray, voice: "Voice") -> None:
+    def __init__(self, spec: np.ndarray, voice: "Voice",
+                 linear: Mapping[int, np.ndarray] | None = None) -> None:
         codec = voice.codec
         self.spec = spec
         self.frames = spec.shape[1]
-        self.loop_xfade = min(voice.loop_xfade, self.frames // 4)
-        self.loop_len = self.frames - self.loop_xfade  # columns per loop (>= 1)
+        self.loop_xfade, self.loop_len = _loop_geometry(self.frames, voice.loop_xfade)
         self.weight = 0.0
         self.target = 1.0
-        self._inv = voice._inv
+        self._codec = codec
         self._n_refine = voice.n_refine
-        self._top_db = codec.top_db
         self._lin = np.zeros((self.frames, codec.n_freq), dtype=np.float32)
-        self._done = np.zeros((self.frames + _BLOCK - 1) // _BLOCK, dtype=bool)
+        self._done = np.zeros((self.frames + BLOCK_COLUMNS - 1) // BLOCK_COLUMNS, dtype=bool)
         # level: the loudest column (by linear power) plays at RMS `voice.level`
-        power = to_mel_power(spec, self._top_db)
-        col_energy = self._inv.energy @ power  # linear power per column
+        power = to_mel_power(spec, codec.top_db)
+        col_energy = voice._inv.energy @ power  # linear power per column
         ref = float(np.max(col_energy))
         self.gain = 0.0 if ref <= 0 else voice.level / math.sqrt(ref * voice._rms_per_energy)
+        for b, lin in (linear or {}).items():
+            self._adopt(b, lin)
+
+    def _adopt(self, b, lin) -> None:
+        """Take block ``b`` converted elsewhere (:func:`linear_block`); anything that does not
+        fit is left to be converted here."""
+        if not isinstance(b, (int, np.integer)) or not 0 <= b < len(self._done):
+            return
+        lo, hi = block_span(int(b), self.frames)
+        if (not isinstance(lin, np.ndarray) or lin.dtype != np.float32
+                or lin.shape != (self._codec.n_freq, hi - lo) or not np.isfinite(lin).all()):
+            return
+        self._lin[lo:hi] = (lin * np.float32(self.gain)).T
+        self._done[b] = True
 
     def column(self, i: int) -> np.ndarray:
         """Linear magnitude of column ``i`` (n_freq,), computed on first use in blocks."""
-        b = i // _BLOCK
+        b = i // BLOCK_COLUMNS
         if not self._done[b]:
-            lo, hi = b * _BLOCK, min((b + 1) * _BLOCK, self.frames)
-            power = to_mel_power(self.spec[:, lo:hi], self._top_db)
-            lin = self._inv(power, n_refine=self._n_refine)  # (n_freq, cols)
-            np.sqrt(lin, out=lin)
+            lin = linear_block(self.spec, b, self._codec, self._n_refine)
             lin *= self.gain
+            lo, hi = block_span(b, self.frames)
             self._lin[lo:hi] = lin.T
             self._done[b] = True
         return self._lin[i]
@@ -94,7 +129,8 @@ class Voice:
 
     Real time: :meth:`next_hop` never blocks and keeps no growing state; it allocates only
     small temporaries (frame-sized numpy arrays). Converting a new spectrogram from mel to linear
-    is done lazily, ``_BLOCK`` columns at a time, so no call does a whole-image conversion.
+    is done lazily, ``BLOCK_COLUMNS`` columns at a time, so no call does a whole-image
+    conversion; blocks converted elsewhere (:func:`linear_block`) can come with the image.
     """
 
     def __init__(self, codec: CodecParams | None = None, lookahead: int = 3, seed: int = 0, *,
@@ -151,17 +187,21 @@ class Voice:
         return self._layers[-1].frames if self._layers else 0
 
     # ---------------------------------------------------------------- control
-    def set_spectrogram(self, spec: np.ndarray) -> None:
+    def set_spectrogram(self, spec: np.ndarray,
+                        linear: Mapping[int, np.ndarray] | None = None) -> None:
         """Crossfade (over ``xfade_hops``) to ``spec`` (n_mels, frames) in [-1, 1], same playhead.
 
         The crossfade starts at the next output sample: frames already committed but still
         sounding are re-synthesised with the new magnitudes (faded in over one hop) and the
         uncommitted ones revised, so the new sound is delayed neither by the look-ahead nor by
         the frames' overlap.
+        ``linear``: blocks of ``spec`` already converted by :func:`linear_block` (block index ->
+        array) with this voice's codec and ``n_refine``; the output is the same with or without
+        them, only cheaper here.  Blocks that do not fit are ignored.
         Raises ``ValueError`` for a wrong shape, NaN/inf or an empty array.
         """
         arr = check_spectrogram(spec, n_mels=self.codec.n_mels)
-        layer = _Layer(np.ascontiguousarray(arr), self)
+        layer = _Layer(np.ascontiguousarray(arr), self, linear)
         if not self._layers:
             layer.weight = 1.0
         else:
@@ -172,6 +212,31 @@ class Voice:
         if len(self._layers) > 3:  # a burst of spectrograms: drop the quietest fading one
             fading = self._layers[:-1]
             self._layers.remove(min(fading, key=lambda l: l.weight))
+
+    def blocks_needed(self, frames: int, arrive_hops: int = 0,
+                      play_hops: int = 3) -> tuple[int, ...]:
+        """Blocks of a new image ``frames`` columns wide that :meth:`set_spectrogram` would
+        convert if the image came in ``arrive_hops`` hops and played ``play_hops`` hops, at
+        the current speed: those under the frames still to be heard then (which it revises)
+        and under the playhead's next hops.  A hint for converting them elsewhere beforehand
+        (:func:`linear_block`); safe to call from another thread, as it only reads.
+        """
+        frames = int(frames)
+        xfade, loop = _loop_geometry(frames, self.loop_xfade)
+        step = self.speed / self.subhops
+        n_recent = len(self._recent_pos)
+        pushed = self._frames_pushed
+        keep = max(0, min(pushed, n_recent) - max(0, int(arrive_hops)))  # still unheard then
+        positions = [float(self._recent_pos[(pushed - 1 - j) % n_recent]) for j in range(keep)]
+        positions += [self.position + k * step
+                      for k in range(max(0, int(arrive_hops)) + max(0, int(play_hops)) + 1)]
+        cols = set()
+        for pos in positions:
+            p = pos % loop
+            for q in ((p, p + loop) if p < xfade else (p,)):
+                i0 = min(int(q), frames - 1)
+                cols.update((i0, i0 + 1 if i0 + 1 < frames else 0))
+        return tuple(sorted({c // BLOCK_COLUMNS for c in cols}))
 
     def set_params(self, speed: float | None = None, band: tuple[float, float] | None = None,
                    gain_db: float | None = None, clarity: float | None = None) -> None:
@@ -291,6 +356,12 @@ class Voice:
         if self.clarity > 0.0:
             _apply_clarity(mag, self.clarity, self.codec.top_db)
         return mag
+
+
+def _loop_geometry(frames: int, loop_xfade: int) -> tuple[int, int]:
+    """(columns crossfaded at the loop point, columns per loop >= 1) of an image."""
+    xfade = min(int(loop_xfade), frames // 4)
+    return xfade, frames - xfade
 
 
 def _finite(x: float, name: str) -> float:
