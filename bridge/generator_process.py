@@ -5,9 +5,7 @@ GIL with the voice thread and the JACK process callback: measured on the 2-core 
 machine, the voice ran ~40 % slower beside it and a pass took 10 ms instead of 7.  In a child
 process each gets its own core.  The parent keeps all decisions (:class:`LatentGenerator`
 plans every pass); the child (``python -m bridge.generator_worker``) only turns
-(z, truncation, noise, directions) into an image, and converts from mel to linear the blocks
-of it that the voice will play first (:meth:`GeneratorProcess.generate_blocks`): that is half
-of what a new image costs the voice thread, and the child has the time.
+(z, truncation, noise, directions) into an image.
 
 A plain subprocess with a socket pair, not ``multiprocessing``: spawn re-imports the caller's
 main module, which breaks scripts without a ``__main__`` guard, and fork is unsafe once the
@@ -66,16 +64,8 @@ class GeneratorProcess:
 
         Raises ValueError for bad inputs (as the checkpoint would) and RuntimeError when the
         child had to be restarted."""
-        return self.generate_blocks(z, truncation, noise, directions)[0]
-
-    def generate_blocks(self, z, truncation: float = 1.0, noise: float = 1.0, directions=None,
-                        blocks=(), n_refine: int = 32):
-        """(image, linear): :meth:`generate`'s image and ``{block: linear_block(image, block,
-        codec, n_refine)}`` for each of ``blocks`` (None when there are none), for
-        ``Voice.set_spectrogram(image, linear=...)``."""
         job = (np.asarray(z, np.float32), float(truncation), float(noise),
-               dict(directions) if directions else None, tuple(int(b) for b in blocks),
-               int(n_refine))
+               dict(directions) if directions else None)
         with self._lock:
             try:
                 self._conn.send(job)

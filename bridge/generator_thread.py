@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -50,29 +49,16 @@ class Mailbox:
             return self._item, self._serial
 
 
-class GeneratedImage(NamedTuple):
-    """A pass's spectrogram (n_mels, frames) and the blocks of it already converted to linear
-    magnitudes (``Voice.set_spectrogram(spec, linear)``; None when none were)."""
-
-    spec: np.ndarray
-    linear: dict | None = None
-
-
 class LatentGenerator:
     """Turns the state's latent target into spectrograms, only when needed.
 
     ``ckpt`` is a loaded checkpoint (``generate(z, truncation, noise, directions)``);
     ``seed`` seeds the entropy jitter so offline renders repeat exactly.
-    ``blocks_hint``: () -> (blocks, n_refine), asked when a pass is planned: the blocks of the
-    new image the voice will need first (``Voice.blocks_needed``), converted from mel to linear
-    along with the pass where ``ckpt`` can (a :class:`~bridge.generator_process.GeneratorProcess`).
     """
 
     def __init__(self, ckpt, state: SynthState, max_rate: float = 15.0, seed: int = 0,
-                 glide_mode: str = "slerp",
-                 blocks_hint: Callable[[], tuple[tuple[int, ...], int]] | None = None):
+                 glide_mode: str = "slerp"):
         self.ckpt, self.state = ckpt, state
-        self.blocks_hint = blocks_hint if hasattr(ckpt, "generate_blocks") else None
         self.min_interval = 1.0 / max(0.1, float(max_rate))
         z, _, _ = state.latent()
         self.glide = Glide(z, glide_mode)
@@ -108,7 +94,7 @@ class LatentGenerator:
         """Seconds until a pass may run (0 when allowed now)."""
         return max(0.0, self._last_pass + self.min_interval - now)
 
-    def step(self, now: float) -> GeneratedImage | None:
+    def step(self, now: float) -> np.ndarray | None:
         """Run a generator pass if one is due and allowed at ``now`` (seconds); the image or None."""
         job = self.plan(now)
         return None if job is None else self.run(job)
@@ -133,27 +119,15 @@ class LatentGenerator:
         self._last_pass = now
         self._last_inputs = (c.entropy, c.clarity)
         self.passes += 1
-        blocks = None
-        if self.blocks_hint is not None:
-            try:
-                blocks = self.blocks_hint()
-            except Exception:  # noqa: BLE001 - only a hint: the voice converts what is missing
-                log.debug("blocks hint failed", exc_info=True)
-        return z, psi, noise, dict(self._directions) or None, blocks
+        return z, psi, noise, dict(self._directions) or None
 
-    def run(self, job: tuple) -> GeneratedImage:
-        """The generator pass for a :meth:`plan`: image (n_mels, frames) float32 and blocks."""
-        z, psi, noise, directions, blocks = job
+    def run(self, job: tuple) -> np.ndarray:
+        """The generator pass for a :meth:`plan` (n_mels, frames) float32."""
+        z, psi, noise, directions = job
         t0 = time.perf_counter()
-        linear = None
-        if blocks is not None and blocks[0]:
-            spec, linear = self.ckpt.generate_blocks(z, truncation=psi, noise=noise,
-                                                     directions=directions, blocks=blocks[0],
-                                                     n_refine=blocks[1])
-        else:
-            spec = self.ckpt.generate(z, truncation=psi, noise=noise, directions=directions)
+        spec = self.ckpt.generate(z, truncation=psi, noise=noise, directions=directions)
         self.last_seconds = time.perf_counter() - t0
-        return GeneratedImage(np.asarray(spec, dtype=np.float32), linear)
+        return np.asarray(spec, dtype=np.float32)
 
 
 class GeneratorThread:
@@ -182,13 +156,13 @@ class GeneratorThread:
                 self._stop.wait(wait)
                 continue
             try:
-                image = self.gen.step(now)
+                spec = self.gen.step(now)
             except Exception:  # noqa: BLE001 - a generator failure must not kill the daemon
                 log.exception("generator pass failed; keeping the previous sound")
-                image = None
+                spec = None
                 self._stop.wait(0.5)
-            if image is not None:
-                self.mailbox.put(image)
+            if spec is not None:
+                self.mailbox.put(spec)
                 continue
             idle = 1.0 / JITTER_HZ if state.controls().entropy > 0.0 else 1.0
             if self.gen.glide.moving(time.monotonic()):

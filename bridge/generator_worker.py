@@ -2,9 +2,7 @@
 
 ``python -m bridge.generator_worker FD``: on the socket ``FD`` the first message is a
 checkpoint dict (``Checkpoint.to_dict()`` with numpy arrays); each further message is
-(z, truncation, noise, directions, blocks, n_refine) and is answered ("ok", (image, linear))
-or ("error", one line).  ``linear`` maps each of ``blocks`` to its mel -> linear conversion
-(:func:`engine.spectral.voice.linear_block`), done here so the voice thread does not have to.
+(z, truncation, noise, directions) and is answered ("ok", image) or ("error", one line).
 Exits when the socket closes (the parent finished or died).
 """
 
@@ -22,8 +20,6 @@ def main(fd: int) -> int:
     import torch
 
     from engine.gan.checkpoint import checkpoint_from_dict
-    from engine.spectral.codec import CodecParams, check_spectrogram
-    from engine.spectral.voice import BLOCK_COLUMNS, linear_block
 
     torch.set_num_threads(1)
     try:
@@ -32,19 +28,11 @@ def main(fd: int) -> int:
             d[key] = {k: torch.from_numpy(v) for k, v in d[key].items()}
         ckpt = checkpoint_from_dict(d, d.get("name", "checkpoint"))
         ckpt.trace_one_image()  # ~35 % less time per pass; the same images
-        codec = CodecParams.from_dict(dict(ckpt.codec))
         while True:
-            z, psi, noise, directions, blocks, n_refine = conn.recv()
+            z, psi, noise, directions = conn.recv()
             try:
                 out = ckpt.generate(z, truncation=psi, noise=noise, directions=directions)
-                linear = None
-                if blocks:
-                    # the voice's own check first: its conversion starts from the checked image
-                    spec = check_spectrogram(out, n_mels=codec.n_mels)
-                    last = (spec.shape[1] - 1) // BLOCK_COLUMNS  # a hint past the image: skip
-                    linear = {b: linear_block(spec, b, codec, n_refine) for b in blocks
-                              if 0 <= b <= last}
-                conn.send(("ok", (out, linear)))
+                conn.send(("ok", out))
             except ValueError as exc:
                 conn.send(("error", str(exc)))
     except (EOFError, OSError, KeyboardInterrupt):

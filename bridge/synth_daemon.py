@@ -4,8 +4,7 @@ Threads (design.md "Synth daemon"):
 
 * OSC server (:mod:`bridge.osc_server`): validates messages and changes :class:`SynthState`.
 * generator (:mod:`bridge.generator_thread`): a GAN pass only when the latent moves, at most
-  ``max_rate`` per second, in a child process that also converts the blocks of the image the
-  voice will play first from mel to linear; the newest image goes into a one-slot mailbox.
+  ``max_rate`` per second; the newest image goes into a one-slot mailbox.
 * voice (:class:`VoiceRunner`): takes the newest image, sets the voice's controls, renders one
   hop at a time, resamples to the JACK rate (soxr, streaming) and keeps the ring buffer at its
   target fill.
@@ -119,11 +118,11 @@ class VoiceChain:
     def set_spectrogram(self, spec, linear=None) -> None:
         self.voice.set_spectrogram(spec, linear)
 
-    def blocks_hint(self, frames: int, arrive_hops: int) -> tuple[tuple[int, ...], int]:
-        """(blocks, n_refine) for ``LatentGenerator(blocks_hint=...)``: what a new image
-        arriving in ``arrive_hops`` hops will need converted first (it then plays ~3 hops
-        before the next one comes at 10 latents per second)."""
-        return self.voice.blocks_needed(frames, arrive_hops, play_hops=3), self.voice.n_refine
+    def incoming(self, spec):
+        """An :class:`~engine.spectral.voice.IncomingSpectrogram` of ``spec`` for this voice."""
+        from engine.spectral.voice import IncomingSpectrogram
+
+        return IncomingSpectrogram(self.voice, spec)
 
     def apply(self, c, stage=None) -> None:
         """Push a :class:`~bridge.synth_state.Controls` snapshot into the voice and a stage."""
@@ -184,6 +183,7 @@ class VoiceRunner:
         target = block = 0
         pending = np.zeros(0, dtype=np.float32)  # resampled voice audio not yet staged
         serial, last_c = 0, None
+        incoming = None  # a new image being converted, a block per step, before it is set
         sr = self.voice.sample_rate
         while not self._stop.is_set():
             r = self.out.ring
@@ -204,13 +204,21 @@ class VoiceRunner:
                 time.sleep(min(0.004, max(0.0005, (fill - target) / ring.rate)))
                 continue
             t0 = time.perf_counter()
-            # a new image costs this thread more than a hop: only take it while the ring holds
-            # at least half its target, so a slow moment never meets an emptying ring
-            image, serial_now = self.mailbox.take(serial) if 2 * fill >= target else (None, serial)
-            if image is not None:
-                self.voice.set_spectrogram(image.spec, image.linear)
-                serial = serial_now
-                self.images += 1
+            # A new image costs more than a hop (its first blocks' mel -> linear conversion,
+            # ~1 ms each): take one only while the ring holds at least half its target, and
+            # convert block by block, going back to the ring whenever it runs low meanwhile.
+            if incoming is None and 2 * fill >= target:
+                spec, serial = self.mailbox.take(serial)
+                if spec is not None:
+                    incoming = self.voice.incoming(spec)
+            if incoming is not None:
+                while not incoming.step():
+                    if 2 * ring.fill < target:
+                        break
+                else:
+                    self.voice.set_spectrogram(incoming.spec, incoming.linear)
+                    incoming = None
+                    self.images += 1
             c = self.state.controls()
             if c is not last_c:
                 self.voice.apply(c, stage)
@@ -242,13 +250,10 @@ class SynthDaemon:
         self.state = SynthState(ckpt.random_latent(seed), nyquist_hz=self.voice.sample_rate / 2)
         self.mailbox = Mailbox()
         self.gen_process = GeneratorProcess(ckpt)
-        frames = int(codec.frames)
-        # a new image reaches the voice within a hop of its pass being planned
         self.gen = LatentGenerator(self.gen_process, self.state, max_rate=max_rate, seed=seed,
-                                   glide_mode=glide_mode,
-                                   blocks_hint=lambda: self.voice.blocks_hint(frames, 1))
+                                   glide_mode=glide_mode)
         # first image before any thread starts: the voice always has something to play
-        self.voice.set_spectrogram(*self.gen.step(time.monotonic()))
+        self.voice.set_spectrogram(self.gen.step(time.monotonic()))
         self.out = JackOutput(connect=connect, server=jack_server)
         self.runner = VoiceRunner(self.voice, self.state, self.mailbox, self.out, buffer_ms)
         self.gen_thread = GeneratorThread(self.gen, self.mailbox)
@@ -407,25 +412,24 @@ def render(ckpt, codec, out_path, duration: float, events=(), seed: int = 0,
         sys.setswitchinterval(SWITCH_INTERVAL_S)
         process = generator or stack.enter_context(closing(GeneratorProcess(ckpt)))
         gen = LatentGenerator(process, state, max_rate=max_rate, seed=seed,
-                              glide_mode=glide_mode,
-                              blocks_hint=lambda: voice.blocks_hint(int(codec.frames), delay))
+                              glide_mode=glide_mode)
 
         def timed_run(job):  # on the pool's one thread: passes run one at a time
             return gen.run(job), gen.last_seconds
 
         # (the pool only waits on the child process, so the voice renders meanwhile)
         pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="generator"))
-        voice.set_spectrogram(*gen.step(0.0))  # the first image, as the daemon has it at start
+        voice.set_spectrogram(gen.step(0.0))  # the first image, as the daemon has it at start
         t_gen += gen.last_seconds
         for k in range(n_hops):
             now = k * hop / sr
             t0, waited = time.perf_counter(), 0.0
             while pending and pending[0][0] <= k:
                 tw = time.perf_counter()
-                image, seconds = pending.popleft()[1].result()
+                spec, seconds = pending.popleft()[1].result()
                 waited += time.perf_counter() - tw
                 t_gen += seconds
-                voice.set_spectrogram(image.spec, image.linear)
+                voice.set_spectrogram(spec)
             while k_ev < len(events) and events[k_ev][0] <= now:
                 _, path, args = events[k_ev]
                 apply_message(ctx, path, args, errors)

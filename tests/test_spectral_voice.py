@@ -309,36 +309,39 @@ def _burst_hops_for(subhops: int) -> int:
     return int(loud[-1] - loud[0])
 
 
-def test_blocks_converted_elsewhere_give_the_same_audio_and_the_hint_covers_what_is_played():
-    """The synth's generator process converts the blocks ``blocks_needed`` names; the voice
-    then plays bit-for-bit what it would have converted itself, and converts nothing more in
-    the hops the hint covers (at any speed, across the loop point)."""
-    from engine.spectral.voice import linear_block
+def test_an_image_converted_block_by_block_sounds_the_same_and_sets_at_no_extra_cost():
+    """The daemon's voice thread converts a new image's first blocks one step at a time between
+    hops (IncomingSpectrogram); setting it then converts nothing more, at any speed and across
+    the loop point, and the audio is bit-for-bit that of setting it directly."""
+    from engine.spectral.voice import IncomingSpectrogram
 
     specs = [tone_spec((220.0 * (k + 1),)) for k in range(4)]
     outs = []
-    for given in (False, True):
+    for stepwise in (False, True):
         v = Voice(SMALL, seed=3, lookahead=2, xfade_hops=1)
-        parts, extra = [], 0
+        parts, extra, steps = [], 0, []
         for k in range(24):
-            spec = specs[k % 4]
             v.set_params(speed=(0.5, 1.0, 2.5, 4.0)[k % 4])
-            arrive, linear = k % 3, None  # the image comes `arrive` hops after it is asked for
-            if given:
-                blocks = v.blocks_needed(spec.shape[1], arrive_hops=arrive, play_hops=3)
-                linear = {b: linear_block(spec, b, SMALL, v.n_refine) for b in blocks}
-            for _ in range(arrive):
+            if stepwise:
+                incoming = IncomingSpectrogram(v, specs[k % 4])
+                n = 1
+                while not incoming.step():
+                    n += 1
+                steps.append((n, len(incoming.linear)))
+                v.set_spectrogram(incoming.spec, incoming.linear)
+                extra += int(v._layers[-1]._done.sum()) - len(incoming.linear)
+            else:
+                v.set_spectrogram(specs[k % 4])
+            for _ in range(k % 5):
                 parts.append(v.next_hop())
-            v.set_spectrogram(spec, linear=linear)
-            for _ in range(3):
-                parts.append(v.next_hop())
-            if given:
-                extra += int(v._layers[-1]._done.sum()) - len(linear)
             v.position = (v.position + 37.3) % 100  # jump around, loop point included
         outs.append(np.concatenate(parts))
-        if given:
-            assert extra == 0
+    assert extra == 0
+    assert all(n == blocks + 1 for n, blocks in steps)  # one block per step, then done
+    assert max(blocks for _, blocks in steps) >= 2  # a case that needed more than one
     assert np.array_equal(outs[0], outs[1])
     v = Voice(SMALL)
     v.set_spectrogram(specs[0], linear={0: np.zeros((3, 3), np.float32), 99: None, "x": 1})
     assert np.all(np.isfinite(v.render(4096)))  # blocks that do not fit are converted here
+    with pytest.raises(ValueError):
+        IncomingSpectrogram(v, np.full((128, 4), np.nan, np.float32))

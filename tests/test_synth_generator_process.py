@@ -38,22 +38,3 @@ def test_child_makes_the_same_images_and_restarts_when_killed(ckpt, caplog):
     finally:
         gp.close()
     assert gp._proc is None
-
-
-def test_child_converts_the_blocks_asked_for_exactly_as_the_voice_would(ckpt):
-    from engine.spectral.codec import CodecParams, check_spectrogram
-    from engine.spectral.voice import linear_block
-
-    codec = CodecParams.from_dict(dict(ckpt.codec))
-    gp = GeneratorProcess(ckpt)
-    try:
-        z = ckpt.random_latent(9)
-        image, linear = gp.generate_blocks(z, truncation=0.8, blocks=(0, 1), n_refine=32)
-        assert sorted(linear) == [0, 1]
-        spec = check_spectrogram(image, n_mels=codec.n_mels)
-        for b, lin in linear.items():
-            assert np.array_equal(lin, linear_block(spec, b, codec, 32))
-        assert gp.generate_blocks(z)[1] is None  # no blocks asked: none converted
-        assert sorted(gp.generate_blocks(z, blocks=(0, 999))[1]) == [0]  # past the image: skipped
-    finally:
-        gp.close()

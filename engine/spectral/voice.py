@@ -32,9 +32,8 @@ def linear_block(spec: np.ndarray, block: int, codec: CodecParams, n_refine: int
     """Linear magnitudes (n_freq, columns) float32 of one block of ``spec`` (a checked
     spectrogram in [-1, 1]) before the voice's level gain.
 
-    The same numbers whichever process computes them, so the synth's generator process can
-    convert the blocks a new image will need first while the voice keeps playing
-    (:meth:`Voice.blocks_needed`, ``set_spectrogram(spec, linear=...)``).
+    The same numbers wherever and whenever they are computed, so a real-time caller can convert
+    the blocks a new image will need ahead of setting it (:class:`IncomingSpectrogram`).
     """
     lo, hi = block_span(block, spec.shape[1])
     if not 0 <= lo < hi:
@@ -43,6 +42,33 @@ def linear_block(spec: np.ndarray, block: int, codec: CodecParams, n_refine: int
     lin = mel_inverse(codec)(power, n_refine=n_refine)
     np.sqrt(lin, out=lin)
     return lin
+
+
+class IncomingSpectrogram:
+    """A new spectrogram on its way into a :class:`Voice`, converted a block at a time.
+
+    A voice thread that must keep a real-time buffer filled calls :meth:`step` between its
+    hops: each call converts (mel -> linear) at most one block that the voice will need when
+    the image arrives -- those under the frames it revises -- and returns True once none is
+    left; ``voice.set_spectrogram(incoming.spec, incoming.linear)`` then costs only the
+    crossfade.  The audio is the same as ``set_spectrogram(spec)`` at that moment; the
+    conversion is only spread out, so no single step costs more than one block (~1 ms).
+    Raises ``ValueError`` for a bad spectrogram (as ``set_spectrogram`` would).
+    """
+
+    def __init__(self, voice: "Voice", spec: np.ndarray) -> None:
+        self.voice = voice
+        self.spec = np.ascontiguousarray(check_spectrogram(spec, n_mels=voice.codec.n_mels))
+        self.linear: dict[int, np.ndarray] = {}
+
+    def step(self) -> bool:
+        """Convert at most one missing block; True when the image can be set at no more cost."""
+        v = self.voice
+        for b in v.blocks_needed(self.spec.shape[1]):
+            if b not in self.linear:
+                self.linear[b] = linear_block(self.spec, b, v.codec, v.n_refine)
+                return False
+        return True
 
 
 class _Layer:
@@ -213,23 +239,14 @@ class Voice:
             fading = self._layers[:-1]
             self._layers.remove(min(fading, key=lambda l: l.weight))
 
-    def blocks_needed(self, frames: int, arrive_hops: int = 0,
-                      play_hops: int = 3) -> tuple[int, ...]:
+    def blocks_needed(self, frames: int) -> tuple[int, ...]:
         """Blocks of a new image ``frames`` columns wide that :meth:`set_spectrogram` would
-        convert if the image came in ``arrive_hops`` hops and played ``play_hops`` hops, at
-        the current speed: those under the frames still to be heard then (which it revises)
-        and under the playhead's next hops.  A hint for converting them elsewhere beforehand
-        (:func:`linear_block`); safe to call from another thread, as it only reads.
-        """
+        convert from mel to linear if the image came now: those under the frames it revises
+        and under the next frame.  Safe to call from another thread (it only reads)."""
         frames = int(frames)
         xfade, loop = _loop_geometry(frames, self.loop_xfade)
-        step = self.speed / self.subhops
-        n_recent = len(self._recent_pos)
-        pushed = self._frames_pushed
-        keep = max(0, min(pushed, n_recent) - max(0, int(arrive_hops)))  # still unheard then
-        positions = [float(self._recent_pos[(pushed - 1 - j) % n_recent]) for j in range(keep)]
-        positions += [self.position + k * step
-                      for k in range(max(0, int(arrive_hops)) + max(0, int(play_hops)) + 1)]
+        count = min(self._frames_pushed, len(self._recent_pos))
+        positions = [float(p) for p in self._recent_pos[:count]] + [self.position]
         cols = set()
         for pos in positions:
             p = pos % loop
