@@ -65,6 +65,11 @@ def load_synth_checkpoint(path: str | Path):
 SWITCH_INTERVAL_S = 0.0005
 
 
+#: voice-loop iterations (about one JACK period each) a new image may wait for the ring to
+#: hold half its target before it is converted and set anyway
+INCOMING_MAX_WAIT = 4
+
+
 @dataclass(frozen=True)
 class VoiceSettings:
     """The daemon's voice (see docs/synth.md, "Latency").
@@ -183,7 +188,7 @@ class VoiceRunner:
         target = block = 0
         pending = np.zeros(0, dtype=np.float32)  # resampled voice audio not yet staged
         serial, last_c = 0, None
-        incoming = None  # a new image being converted, a block per step, before it is set
+        incoming, waited = None, 0  # a new image being converted before it is set; iterations
         sr = self.voice.sample_rate
         while not self._stop.is_set():
             r = self.out.ring
@@ -205,20 +210,24 @@ class VoiceRunner:
                 continue
             t0 = time.perf_counter()
             # A new image costs more than a hop (its first blocks' mel -> linear conversion,
-            # ~1 ms each): take one only while the ring holds at least half its target, and
-            # convert block by block, going back to the ring whenever it runs low meanwhile.
-            if incoming is None and 2 * fill >= target:
-                spec, serial = self.mailbox.take(serial)
-                if spec is not None:
-                    incoming = self.voice.incoming(spec)
+            # ~1 ms each): convert it block by block while the ring holds at least half its
+            # target, going back to the ring whenever it runs lower; a newer image replaces
+            # it.  After INCOMING_MAX_WAIT iterations it is set regardless, so a machine that
+            # cannot keep the ring up still follows the latent.
+            spec, serial = self.mailbox.take(serial)
+            if spec is not None:
+                incoming, waited = self.voice.incoming(spec), 0
             if incoming is not None:
-                while not incoming.step():
-                    if 2 * ring.fill < target:
-                        break
-                else:
-                    self.voice.set_spectrogram(incoming.spec, incoming.linear)
-                    incoming = None
-                    self.images += 1
+                urgent = waited >= INCOMING_MAX_WAIT
+                waited += 1
+                if urgent or 2 * fill >= target:
+                    while not incoming.step():
+                        if not urgent and 2 * ring.fill < target:
+                            break
+                    else:
+                        self.voice.set_spectrogram(incoming.spec, incoming.linear)
+                        incoming = None
+                        self.images += 1
             c = self.state.controls()
             if c is not last_c:
                 self.voice.apply(c, stage)

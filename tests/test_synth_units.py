@@ -277,3 +277,55 @@ def test_a_glide_shorter_than_the_pass_interval_still_reaches_its_target():
         gen.step(t)
         t += 0.005
     assert np.allclose(rec.asked[-1], target, atol=1e-5), rec.asked[-1]
+
+
+# --- voice thread ---------------------------------------------------------------------------
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("starved", [False, True])
+def test_voice_thread_follows_new_images_even_when_the_ring_cannot_be_kept_up(starved):
+    """New images are converted while the ring holds half its target; on a machine that cannot
+    keep it up (here a ring that never reports any audio queued) they are still set within a
+    few periods, so the sound keeps following the latent."""
+    import threading
+    import time
+    from types import SimpleNamespace
+
+    from bridge.generator_thread import Mailbox
+    from bridge.synth_daemon import VoiceRunner, make_voice
+    from engine.spectral.codec import CodecParams
+
+    codec = CodecParams(n_mels=128, frames=64)
+    voice = make_voice(codec, 0)
+    rng = np.random.default_rng(0)
+    voice.set_spectrogram(rng.uniform(-1, 1, (128, 64)).astype(np.float32))
+    class NeverFull(RingBuffer):
+        fill = property(lambda self: 0)
+
+    # at the voice's rate: no resampler
+    ring = (NeverFull if starved else RingBuffer)(codec.sr, codec.sr)
+    out = SimpleNamespace(ring=ring, blocksize=256)
+    mailbox = Mailbox()
+    runner = VoiceRunner(voice, SynthState(np.zeros(4, np.float32)), mailbox, out, 20.0)
+    stop = threading.Event()
+
+    def consume():  # a JACK stand-in: a period every 11.6 ms
+        buf = np.zeros(256, np.float32)
+        while not stop.is_set():
+            ring.read_into(buf)
+            time.sleep(256 / codec.sr)
+
+    t = threading.Thread(target=consume, daemon=True)
+    runner.start()
+    t.start()
+    try:
+        for k in range(5):
+            before = runner.images
+            mailbox.put(rng.uniform(-1, 1, (128, 64)).astype(np.float32))
+            deadline = time.monotonic() + 2.0
+            while runner.images == before and time.monotonic() < deadline:
+                time.sleep(0.005)
+            assert runner.images == before + 1, f"image {k} was not set"
+    finally:
+        stop.set()
+        runner.stop()
+        t.join(2)
