@@ -113,11 +113,13 @@ def centroid(x: np.ndarray, rate: int, n: int = 2048) -> float:
 
 
 def spectral_flux(x: np.ndarray, rate: int, segment_s: float = 0.15, n: int = 1024) -> float:
-    """How fast the sound moves: mean change of the log spectrum between consecutive segments
-    of ``segment_s`` seconds (frame-to-frame noise of phase reconstruction averages out)."""
+    """How fast the sound moves: change of the log spectrum between consecutive segments of
+    ``segment_s`` seconds (frame-to-frame noise of phase reconstruction averages out), the
+    median over segment pairs: a capture dropout on a busy machine (a few ms of silence)
+    throws off the two pairs around it, not the reading."""
     win = np.hanning(n)
     frames = np.array([np.log(np.abs(np.fft.rfft(x[i:i + n] * win)) + 1e-4)
                        for i in range(0, len(x) - n, n // 2)])
     per = max(1, int(segment_s * rate / (n // 2)))
     segs = np.array([frames[i:i + per].mean(0) for i in range(0, len(frames) - per + 1, per)])
-    return float(np.mean(np.abs(np.diff(segs, axis=0))))
+    return float(np.median(np.mean(np.abs(np.diff(segs, axis=0)), axis=1)))
