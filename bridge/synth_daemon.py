@@ -218,16 +218,11 @@ class VoiceRunner:
             if spec is not None:
                 incoming, waited = self.voice.incoming(spec), 0
             if incoming is not None:
-                urgent = waited >= INCOMING_MAX_WAIT
                 waited += 1
-                if urgent or 2 * fill >= target:
-                    while not incoming.step():
-                        if not urgent and 2 * ring.fill < target:
-                            break
-                    else:
-                        self.voice.set_spectrogram(incoming.spec, incoming.linear)
-                        incoming = None
-                        self.images += 1
+                if _converted(incoming, ring, target, urgent=waited > INCOMING_MAX_WAIT):
+                    self.voice.set_spectrogram(incoming.spec, incoming.linear)
+                    incoming = None
+                    self.images += 1
             c = self.state.controls()
             if c is not last_c:
                 self.voice.apply(c, stage)
@@ -246,6 +241,15 @@ class VoiceRunner:
             if not ring.primed and ring.fill >= target:
                 ring.primed = True
             self.busy_s += time.perf_counter() - t0
+
+
+def _converted(incoming, ring, target: int, urgent: bool) -> bool:
+    """Convert blocks of a new image while ``ring`` holds at least half of ``target``
+    (whatever it holds when ``urgent``); True once the image needs nothing more."""
+    while urgent or 2 * ring.fill >= target:
+        if incoming.step():
+            return True
+    return False
 
 
 class SynthDaemon:

@@ -128,10 +128,7 @@ class _Layer:
         return out
 
     def _interp(self, p: float, out: np.ndarray) -> np.ndarray:
-        i0 = int(p)
-        f = p - i0
-        i0 = min(i0, self.frames - 1)
-        i1 = i0 + 1 if i0 + 1 < self.frames else 0
+        i0, i1, f = _interp_columns(p, self.frames)
         np.multiply(self.column(i0), 1.0 - f, out=out)
         if f > 0.0:
             out += f * self.column(i1)
@@ -242,7 +239,7 @@ class Voice:
     def blocks_needed(self, frames: int) -> tuple[int, ...]:
         """Blocks of a new image ``frames`` columns wide that :meth:`set_spectrogram` would
         convert from mel to linear if the image came now: those under the frames it revises
-        and under the next frame.  Safe to call from another thread (it only reads)."""
+        and under the next frame."""
         frames = int(frames)
         xfade, loop = _loop_geometry(frames, self.loop_xfade)
         count = min(self._frames_pushed, len(self._recent_pos))
@@ -250,9 +247,8 @@ class Voice:
         cols = set()
         for pos in positions:
             p = pos % loop
-            for q in ((p, p + loop) if p < xfade else (p,)):
-                i0 = min(int(q), frames - 1)
-                cols.update((i0, i0 + 1 if i0 + 1 < frames else 0))
+            for q in ((p, p + loop) if p < xfade else (p,)):  # as _Layer.magnitude reads
+                cols.update(_interp_columns(q, frames)[:2])
         return tuple(sorted({c // BLOCK_COLUMNS for c in cols}))
 
     def set_params(self, speed: float | None = None, band: tuple[float, float] | None = None,
@@ -373,6 +369,15 @@ class Voice:
         if self.clarity > 0.0:
             _apply_clarity(mag, self.clarity, self.codec.top_db)
         return mag
+
+
+def _interp_columns(p: float, frames: int) -> tuple[int, int, float]:
+    """The two columns interpolated at column position ``p`` (the last one's neighbour is
+    column 0) and the weight of the second."""
+    i0 = int(p)
+    f = p - i0
+    i0 = min(i0, frames - 1)
+    return i0, (i0 + 1 if i0 + 1 < frames else 0), f
 
 
 def _loop_geometry(frames: int, loop_xfade: int) -> tuple[int, int]:
