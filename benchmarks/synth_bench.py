@@ -18,7 +18,7 @@ Midpoint crossings are conservative: "changed" means half-way there, measured at
 the analysis window.  The playhead is frozen (speed 0) during latency trials so the spectrum is
 stationary and only the control moves it.
 
-    uv run --frozen python benchmarks/synth_bench.py [--trials 20] [--checkpoint PATH]
+    uv run --frozen python benchmarks/synth_bench.py [--trials 20] [--jack-realtime]
 """
 
 from __future__ import annotations
@@ -40,11 +40,12 @@ from bridge.paths import DEFAULT_CHECKPOINT  # noqa: E402
 from bridge.synth_client import SynthClient  # noqa: E402
 
 
-def start_jackd(name: str, rate=48000, period=256) -> subprocess.Popen:
+def start_jackd(name: str, rate=48000, period=256, realtime=False) -> subprocess.Popen:
+    """A dummy jackd; ``realtime``: ``-R`` (JACK's default, FIFO threads where allowed)."""
     env = dict(os.environ, JACK_NO_AUDIO_RESERVATION="1")
-    p = subprocess.Popen(["jackd", "--no-realtime", "-n", name, "-d", "dummy", "-r", str(rate),
-                          "-p", str(period)], env=env, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL)
+    p = subprocess.Popen(["jackd", "--realtime" if realtime else "--no-realtime", "-n", name,
+                          "-d", "dummy", "-r", str(rate), "-p", str(period)], env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     import jack
 
     jack.set_error_function(lambda m: None)
@@ -212,6 +213,8 @@ def main() -> int:
     ap.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT))
     ap.add_argument("--port", type=int, default=9470)
     ap.add_argument("--daemon-args", default="", help="extra synth flags, e.g. '--buffer-ms 20'")
+    ap.add_argument("--jack-realtime", action="store_true",
+                    help="run jackd with -R (JACK's own default) instead of --no-realtime")
     ap.add_argument("--parts", default="band,gain,latent,origin,rtf",
                     help="comma-separated subset of band,gain,latent,origin,rtf")
     a = ap.parse_args()
@@ -227,7 +230,7 @@ def main() -> int:
           f"{codec.sr} Hz, hop {codec.hop_length}; CPU cores {os.cpu_count()}", flush=True)
 
     name = f"lr-bench-{os.getpid()}"
-    jackd = start_jackd(name)
+    jackd = start_jackd(name, realtime=a.jack_realtime)
     os.environ["JACK_DEFAULT_SERVER"] = name
     daemon = start_daemon(a.port, a.checkpoint, a.daemon_args.split())
     client = SynthClient(a.port)

@@ -1,17 +1,19 @@
 """Soak test: the synth daemon under steady OSC load on a dummy JACK server, counting underruns.
 
 Dummy JACK at 48 kHz, period 256 (5.3 ms); OSC controls (speed, band, gain) at 60 Hz and new
-latents (glide 0.1 s) at 10 Hz for ``--minutes``.  Prints the daemon's underrun counter (ring
-buffer ran dry in the process callback) and the server's xruns every 30 s; exits 1 if any
-underrun happened.
+latents (glide 0.1 s) at 10 Hz for ``--minutes``.  ``--jack-realtime`` runs jackd realtime (as
+on stage); ``--hogs N`` adds N busy-looping processes (other programs competing for the CPU).
+Prints the daemon's underrun counter (ring buffer ran dry in the process callback) and the
+server's xruns every 30 s; exits 1 if any underrun happened.
 
-    uv run --frozen python benchmarks/synth_soak.py --minutes 10
+    uv run --frozen python benchmarks/synth_soak.py --minutes 10 [--jack-realtime] [--hogs 2]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -34,18 +36,26 @@ def main() -> int:
     ap.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT))
     ap.add_argument("--port", type=int, default=9480)
     ap.add_argument("--daemon-args", default="", help="extra synth flags, e.g. '--buffer-ms 20'")
+    ap.add_argument("--jack-realtime", action="store_true",
+                    help="run jackd with -R (JACK's own default, as on stage) instead of "
+                         "--no-realtime; the daemon's voice thread then runs realtime too")
+    ap.add_argument("--hogs", type=int, default=0,
+                    help="busy-looping processes at normal priority beside the daemon, standing "
+                         "in for other programs (a browser, a DAW's GUI)")
     a = ap.parse_args()
 
     import jack
 
     name = f"lr-soak-{os.getpid()}"
-    jackd = start_jackd(name)
+    jackd = start_jackd(name, realtime=a.jack_realtime)
     os.environ["JACK_DEFAULT_SERVER"] = name
     xruns = [0]
     mon = jack.Client("lr-soak-monitor", no_start_server=True, servername=name)
     mon.set_xrun_callback(lambda delay: xruns.__setitem__(0, xruns[0] + 1))
     mon.activate()
     daemon = start_daemon(a.port, a.checkpoint, a.daemon_args.split())
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+            for _ in range(a.hogs)]
     c = SynthClient(a.port)
     rng = np.random.default_rng(0)
     try:
@@ -84,12 +94,15 @@ def main() -> int:
         s = c.status()
         under = s["underruns"] - base
         dur = (time.monotonic() - t0) / 60
-        print(f"\nsoak {dur:.1f} min at 48 kHz / 256: underruns {under}, server xruns {xruns[0]}, "
+        mode = "realtime" if a.jack_realtime else "no-realtime"
+        print(f"\nsoak {dur:.1f} min at 48 kHz / 256 ({mode} jackd, {a.hogs} hogs): underruns {under}, server xruns {xruns[0]}, "
               f"{n_ctrl / (dur * 60):.0f} control msgs/s, {n_lat / (dur * 60):.1f} latents/s, "
               f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         print("PASS: zero underruns" if under == 0 else "FAIL: underruns")
         return 0 if under == 0 else 1
     finally:
+        for h in hogs:
+            h.kill()
         daemon.terminate()
         daemon.wait(10)
         mon.deactivate()

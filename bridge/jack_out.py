@@ -20,6 +20,7 @@ import threading
 import numpy as np
 
 from bridge.address_table import JACK_CLIENT_NAME
+from bridge.rt_priority import realtime_priority
 
 log = logging.getLogger("latent_resonance.synth.jack")
 
@@ -94,6 +95,9 @@ class JackOutput:
         self.ring: RingBuffer | None = None
         self.blocksize = 0
         self.connections = 0  #: successful (re)connections so far
+        #: realtime priority of JACK's process thread (0: not realtime), known from the first
+        #: process callback of the current connection; None until then
+        self.process_priority: int | None = None
         self.underruns_before = 0  #: underruns counted by rings of earlier connections
         self._client = None
         self._gone = threading.Event()
@@ -122,8 +126,13 @@ class JackOutput:
         out1 = client.outports.register("out_1")
         out2 = client.outports.register("out_2")
 
+        first = [True]
+
         def process(frames: int) -> None:
             """JACK process callback: copy only -- no allocation of audio memory, no locks."""
+            if first[0]:  # once per connection: one non-blocking syscall
+                first[0] = False
+                self.process_priority = realtime_priority()
             a = out1.get_array()
             ring.read_into(a)
             out2.get_array()[:] = a
@@ -135,6 +144,7 @@ class JackOutput:
         client.set_process_callback(process)
         client.set_shutdown_callback(shutdown)
         self._gone.clear()
+        self.process_priority = None
         client.activate()
         if self.auto_connect:
             playback = client.get_ports(is_physical=True, is_input=True, is_audio=True)

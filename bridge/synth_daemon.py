@@ -65,6 +65,10 @@ def load_synth_checkpoint(path: str | Path):
 SWITCH_INTERVAL_S = 0.0005
 
 
+#: longest the voice thread works without sleeping (s): at realtime priority a machine too
+#: slow to keep the ring filled must not lose a core to it for good
+MAX_BUSY_S = 0.05
+
 #: voice-loop iterations (about one JACK period each) a new image may wait for the ring to
 #: hold half its target before it is converted and set anyway
 INCOMING_MAX_WAIT = 4
@@ -149,12 +153,19 @@ class VoiceRunner:
 
     ``buffer_ms``: audio kept queued ahead of JACK, on top of one JACK period (the main
     latency/safety trade-off; underruns mean it is too small for the machine).
+    ``realtime``: while the JACK server runs realtime, the thread runs at SCHED_FIFO one step
+    below JACK's process thread (:mod:`bridge.rt_priority`); when the system refuses, it runs
+    at normal priority and says why once.  ``scheduling`` names what it runs at
+    (e.g. ``"SCHED_FIFO 4"``).
     """
 
     def __init__(self, voice, state: SynthState, mailbox: Mailbox, out: JackOutput,
-                 buffer_ms: float):
+                 buffer_ms: float, realtime: bool = False):
         self.voice, self.state, self.mailbox, self.out = voice, state, mailbox, out
         self.buffer_ms = float(buffer_ms)
+        self.realtime = bool(realtime)
+        self.scheduling = ""
+        self._refused = False  # the system said no to realtime once (told the user)
         self.hops = 0
         self.busy_s = 0.0  # time spent rendering hops (for the bench)
         self.images = 0  # spectrograms handed to the voice
@@ -170,6 +181,23 @@ class VoiceRunner:
 
     def target_fill(self, ring) -> int:
         return int(self.buffer_ms * 1e-3 * ring.rate) + self.out.blocksize
+
+    def _follow_jack(self, jack_priority: int) -> None:
+        """Realtime one step below JACK's process thread while that one is realtime (and
+        ``realtime`` is on), normal scheduling otherwise; on the voice thread."""
+        from bridge.rt_priority import make_thread_normal, make_thread_realtime, thread_policy
+
+        want = jack_priority - 1 if self.realtime else 0
+        why = make_thread_realtime(want) if want >= 1 else make_thread_normal()
+        if why:
+            make_thread_normal()
+            if not self._refused:
+                log.warning("voice thread runs at normal priority, realtime priority %d %s",
+                            want, why)
+                self._refused = True
+        self.scheduling = thread_policy()
+        log.info("voice thread: %s (JACK process thread: %s)", self.scheduling,
+                 f"SCHED_FIFO {jack_priority}" if jack_priority else "not realtime")
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -189,6 +217,8 @@ class VoiceRunner:
         pending = np.zeros(0, dtype=np.float32)  # resampled voice audio not yet staged
         serial, last_c = 0, None
         incoming, waited = None, 0  # a new image being converted before it is set; iterations
+        rested = time.perf_counter()  # when the thread last slept
+        followed = None  # JACK process-thread priority the scheduling was last set for
         sr = self.voice.sample_rate
         while not self._stop.is_set():
             r = self.out.ring
@@ -196,6 +226,10 @@ class VoiceRunner:
                 ring = None
                 self._stop.wait(0.05)
                 continue
+            jack_priority = getattr(self.out, "process_priority", None)
+            if jack_priority is not None and jack_priority != followed:
+                followed = jack_priority
+                self._follow_jack(jack_priority)
             if r is not ring:  # (re)connected: new rate, fresh resampler and output stage
                 ring = r
                 resampler = (soxr.ResampleStream(sr, ring.rate, 1, dtype="float32",
@@ -205,10 +239,11 @@ class VoiceRunner:
                 block = max(64, self.out.blocksize)
                 pending = np.zeros(0, dtype=np.float32)
             fill = ring.fill
-            if fill >= target:
-                time.sleep(min(0.004, max(0.0005, (fill - target) / ring.rate)))
-                continue
             t0 = time.perf_counter()
+            if fill >= target or t0 - rested > MAX_BUSY_S:
+                time.sleep(min(0.004, max(0.0005, (fill - target) / ring.rate)))
+                rested = time.perf_counter()
+                continue
             # A new image costs more than a hop (its first blocks' mel -> linear conversion,
             # ~1 ms each): convert it block by block while the ring holds at least half its
             # target, going back to the ring whenever it runs lower; a newer image replaces
@@ -257,7 +292,8 @@ class SynthDaemon:
 
     def __init__(self, ckpt, codec, *, host="127.0.0.1", osc_port=9000, allow=(),
                  connect=True, seed=0, max_rate=15.0, glide_mode="slerp", buffer_ms=20.0,
-                 voice: VoiceSettings | None = None, oscquery_port=0, jack_server=None):
+                 voice: VoiceSettings | None = None, oscquery_port=0, jack_server=None,
+                 realtime: bool = True):
         self.ckpt, self.codec = ckpt, codec
         self.voice = make_voice(codec, seed, voice)
         self.state = SynthState(ckpt.random_latent(seed), nyquist_hz=self.voice.sample_rate / 2)
@@ -268,7 +304,8 @@ class SynthDaemon:
         # first image before any thread starts: the voice always has something to play
         self.voice.set_spectrogram(self.gen.step(time.monotonic()))
         self.out = JackOutput(connect=connect, server=jack_server)
-        self.runner = VoiceRunner(self.voice, self.state, self.mailbox, self.out, buffer_ms)
+        self.runner = VoiceRunner(self.voice, self.state, self.mailbox, self.out, buffer_ms,
+                                  realtime)
         self.gen_thread = GeneratorThread(self.gen, self.mailbox)
         ctx = OscContext(self.state, ckpt.random_latent, self.status,
                          frozenset(getattr(ckpt, "directions", {}) or {}))

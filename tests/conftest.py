@@ -41,12 +41,13 @@ def _jack_running(server: str | None = None) -> bool:
 
 
 def start_jackd(server: str | None = None, rate: int = 48000, period: int = 256,
-                timeout: float = 10.0) -> subprocess.Popen | None:
-    """Start a dummy-backend jackd (named ``server`` or the default); None if one already runs."""
+                timeout: float = 10.0, realtime: bool = False) -> subprocess.Popen | None:
+    """Start a dummy-backend jackd (named ``server`` or the default); None if one already runs.
+    ``realtime``: ``-R`` (JACK's own default; FIFO threads where the system allows them)."""
     jackd = require_program("jackd", "JACK audio tests")
     if _jack_running(server):
         return None
-    cmd = [jackd, "--no-realtime"]
+    cmd = [jackd, "--realtime" if realtime else "--no-realtime"]
     if server:
         cmd += ["-n", server]
     cmd += ["-d", "dummy", "-r", str(rate), "-p", str(period)]

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -123,3 +124,14 @@ def spectral_flux(x: np.ndarray, rate: int, segment_s: float = 0.15, n: int = 10
     per = max(1, int(segment_s * rate / (n // 2)))
     segs = np.array([frames[i:i + per].mean(0) for i in range(0, len(frames) - per + 1, per)])
     return float(np.median(np.mean(np.abs(np.diff(segs, axis=0)), axis=1)))
+
+
+def realtime_allowed() -> bool:
+    """Whether this process may make a thread SCHED_FIFO (root, CAP_SYS_NICE or rtprio)."""
+    from bridge.rt_priority import make_thread_realtime
+
+    got = []
+    t = threading.Thread(target=lambda: got.append(make_thread_realtime(1) is None))
+    t.start()
+    t.join()
+    return got[0]

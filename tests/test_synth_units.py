@@ -3,7 +3,10 @@ ring buffer, output band-pass and the generator's scheduling."""
 
 from __future__ import annotations
 
+import contextlib
 import math
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -280,14 +283,11 @@ def test_a_glide_shorter_than_the_pass_interval_still_reaches_its_target():
 
 
 # --- voice thread ---------------------------------------------------------------------------
-@pytest.mark.timeout(60)
-@pytest.mark.parametrize("starved", [False, True])
-def test_voice_thread_follows_new_images_even_when_the_ring_cannot_be_kept_up(starved):
-    """New images are converted while the ring holds half its target; on a machine that cannot
-    keep it up (here a ring that never reports any audio queued) they are still set within a
-    few periods, so the sound keeps following the latent."""
-    import threading
-    import time
+@contextlib.contextmanager
+def _running_voice(starved: bool, realtime: bool = False, jack_priority: int | None = None):
+    """A VoiceRunner on a ring drained by a JACK stand-in thread; yields (runner, mailbox).
+    ``starved``: a ring that never reports any audio queued (a machine that cannot keep up);
+    ``jack_priority``: the stand-in's process-thread priority as JackOutput reports it."""
     from types import SimpleNamespace
 
     from bridge.generator_thread import Mailbox
@@ -296,16 +296,17 @@ def test_voice_thread_follows_new_images_even_when_the_ring_cannot_be_kept_up(st
 
     codec = CodecParams(n_mels=128, frames=64)
     voice = make_voice(codec, 0)
-    rng = np.random.default_rng(0)
-    voice.set_spectrogram(rng.uniform(-1, 1, (128, 64)).astype(np.float32))
+    voice.set_spectrogram(np.random.default_rng(0).uniform(-1, 1, (128, 64)).astype(np.float32))
+
     class NeverFull(RingBuffer):
         fill = property(lambda self: 0)
 
     # at the voice's rate: no resampler
     ring = (NeverFull if starved else RingBuffer)(codec.sr, codec.sr)
-    out = SimpleNamespace(ring=ring, blocksize=256)
+    out = SimpleNamespace(ring=ring, blocksize=256, process_priority=jack_priority)
     mailbox = Mailbox()
-    runner = VoiceRunner(voice, SynthState(np.zeros(4, np.float32)), mailbox, out, 20.0)
+    runner = VoiceRunner(voice, SynthState(np.zeros(4, np.float32)), mailbox, out, 20.0,
+                         realtime)
     stop = threading.Event()
 
     def consume():  # a JACK stand-in: a period every 11.6 ms
@@ -318,6 +319,22 @@ def test_voice_thread_follows_new_images_even_when_the_ring_cannot_be_kept_up(st
     runner.start()
     t.start()
     try:
+        yield runner, mailbox
+    finally:
+        stop.set()
+        runner.stop()
+        t.join(2)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("starved", [False, True])
+def test_voice_thread_follows_new_images_even_when_the_ring_cannot_be_kept_up(starved):
+    """New images are converted while the ring holds half its target; on a machine that cannot
+    keep it up (here a ring that never reports any audio queued) they are still set within a
+    few periods, so the sound keeps following the latent -- at realtime priority too, where
+    the thread must still pause now and then."""
+    rng = np.random.default_rng(1)
+    with _running_voice(starved, realtime=starved, jack_priority=5) as (runner, mailbox):
         for k in range(5):
             before = runner.images
             mailbox.put(rng.uniform(-1, 1, (128, 64)).astype(np.float32))
@@ -325,7 +342,31 @@ def test_voice_thread_follows_new_images_even_when_the_ring_cannot_be_kept_up(st
             while runner.images == before and time.monotonic() < deadline:
                 time.sleep(0.005)
             assert runner.images == before + 1, f"image {k} was not set"
-    finally:
-        stop.set()
-        runner.stop()
-        t.join(2)
+
+
+@pytest.mark.timeout(60)
+def test_voice_thread_follows_jacks_realtime_priority_one_step_below(caplog):
+    """Beside a realtime JACK process thread (FIFO 5, jackd2's default for clients) the voice
+    thread runs at FIFO 4; beside one at normal priority, or with realtime off, it stays at
+    normal priority; where the system refuses realtime it plays on and says why once."""
+    from synth_util import realtime_allowed
+
+    allowed = realtime_allowed()
+    cases = [(True, 5, "SCHED_FIFO 4" if allowed else "SCHED_OTHER 0"),
+             (True, 2, "SCHED_FIFO 1" if allowed else "SCHED_OTHER 0"),
+             (True, 1, "SCHED_OTHER 0"), (True, 0, "SCHED_OTHER 0"),
+             (False, 5, "SCHED_OTHER 0")]
+    for realtime, jack_priority, want in cases:
+        caplog.clear()
+        with _running_voice(False, realtime, jack_priority) as (runner, _):
+            deadline = time.monotonic() + 5.0
+            while not (runner.scheduling and runner.hops) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert runner.scheduling == want, (realtime, jack_priority)
+            assert runner.hops > 0, "the voice thread renders nothing"
+        refused = [r for r in caplog.records if "normal priority" in r.getMessage()]
+        assert len(refused) == (1 if want == "SCHED_OTHER 0" and realtime and jack_priority > 1
+                                else 0)
+    from bridge.rt_priority import thread_policy
+
+    assert thread_policy() == "SCHED_OTHER 0", "the caller's own thread must stay as it was"

@@ -41,6 +41,9 @@ def add_synth_arguments(p, render: bool = True) -> None:
     p.add_argument("--buffer-ms", type=float, default=20.0,
                    help="audio queued ahead of JACK on top of one period (ms): lower = less "
                         "latency, more risk of underruns")
+    p.add_argument("--no-realtime", action="store_true",
+                   help="keep the voice thread at normal priority even when the JACK server "
+                        "runs realtime (by default it follows JACK, one step below)")
     p.add_argument("--lookahead", type=int, default=None,
                    help="phase-reconstruction look-ahead in voice hops (default 2; more = "
                         "smoother phase, later speed/clarity changes)")
@@ -106,7 +109,7 @@ def make_daemon(args, ckpt, codec, allow):
                            connect=not args.no_connect, seed=args.seed, max_rate=args.max_rate,
                            glide_mode=args.glide_mode, buffer_ms=args.buffer_ms,
                            voice=VoiceSettings.from_args(args),
-                           oscquery_port=args.oscquery_port)
+                           oscquery_port=args.oscquery_port, realtime=not args.no_realtime)
     except OSError as exc:
         raise UserError(f"cannot listen for OSC on {args.host}:{args.osc_port}: "
                         f"{exc.strerror or exc}") from None
