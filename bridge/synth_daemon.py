@@ -197,7 +197,7 @@ class VoiceRunner:
                 self._refused = True
         self.scheduling = thread_policy()
         log.info("voice thread: %s (JACK process thread: %s)", self.scheduling,
-                 f"SCHED_FIFO {jack_priority}" if jack_priority else "not realtime")
+                 f"realtime, priority {jack_priority}" if jack_priority else "not realtime")
 
     def _run(self) -> None:
         while not self._stop.is_set():
