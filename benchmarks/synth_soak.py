@@ -95,7 +95,8 @@ def main() -> int:
         under = s["underruns"] - base
         dur = (time.monotonic() - t0) / 60
         mode = "realtime" if a.jack_realtime else "no-realtime"
-        print(f"\nsoak {dur:.1f} min at 48 kHz / 256 ({mode} jackd, {a.hogs} hogs): underruns {under}, server xruns {xruns[0]}, "
+        print(f"\nsoak {dur:.1f} min at 48 kHz / 256 ({mode} jackd, {a.hogs} hogs): "
+              f"underruns {under}, server xruns {xruns[0]}, "
               f"{n_ctrl / (dur * 60):.0f} control msgs/s, {n_lat / (dur * 60):.1f} latents/s, "
               f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         print("PASS: zero underruns" if under == 0 else "FAIL: underruns")

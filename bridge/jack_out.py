@@ -126,12 +126,9 @@ class JackOutput:
         out1 = client.outports.register("out_1")
         out2 = client.outports.register("out_2")
 
-        first = [True]
-
         def process(frames: int) -> None:
             """JACK process callback: copy only -- no allocation of audio memory, no locks."""
-            if first[0]:  # once per connection: one non-blocking syscall
-                first[0] = False
+            if self.process_priority is None:  # once per connection: a non-blocking syscall
                 self.process_priority = realtime_priority()
             a = out1.get_array()
             ring.read_into(a)

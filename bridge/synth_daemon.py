@@ -160,7 +160,7 @@ class VoiceRunner:
     """
 
     def __init__(self, voice, state: SynthState, mailbox: Mailbox, out: JackOutput,
-                 buffer_ms: float, realtime: bool = False):
+                 buffer_ms: float, realtime: bool = True):
         self.voice, self.state, self.mailbox, self.out = voice, state, mailbox, out
         self.buffer_ms = float(buffer_ms)
         self.realtime = bool(realtime)
@@ -188,13 +188,13 @@ class VoiceRunner:
         from bridge.rt_priority import make_thread_normal, make_thread_realtime, thread_policy
 
         want = jack_priority - 1 if self.realtime else 0
-        why = make_thread_realtime(want) if want >= 1 else make_thread_normal()
-        if why:
+        why = make_thread_realtime(want) if want >= 1 else None
+        if why and not self._refused:
+            log.warning("voice thread runs at normal priority, realtime priority %d %s",
+                        want, why)
+            self._refused = True
+        if want < 1 or why:  # also undoes a realtime priority an earlier server called for
             make_thread_normal()
-            if not self._refused:
-                log.warning("voice thread runs at normal priority, realtime priority %d %s",
-                            want, why)
-                self._refused = True
         self.scheduling = thread_policy()
         log.info("voice thread: %s (JACK process thread: %s)", self.scheduling,
                  f"realtime, priority {jack_priority}" if jack_priority else "not realtime")
@@ -226,7 +226,7 @@ class VoiceRunner:
                 ring = None
                 self._stop.wait(0.05)
                 continue
-            jack_priority = getattr(self.out, "process_priority", None)
+            jack_priority = self.out.process_priority
             if jack_priority is not None and jack_priority != followed:
                 followed = jack_priority
                 self._follow_jack(jack_priority)
