@@ -10,19 +10,38 @@ A supervisor thread owns the connection: no server -> one clear log line, then a
 every ``retry_s``; server gone mid-run (shutdown callback) -> close, keep the rest of the
 daemon running, reconnect when the server is back.  Each connection gets a fresh ring sized for
 that server's sample rate; the producer notices through :attr:`JackOutput.ring`.
+
+Closing a client needs care: libjack's deactivate and close cancel the client's threads
+(``pthread_cancel``, asynchronous), and a thread cancelled while it runs one of our Python
+callbacks -- or waits for the interpreter lock to run one -- takes that lock with it and hangs
+the whole process (seen about once in 25 server restarts).  So the supervisor closes a client
+only when none of its threads can be in Python: the thread that delivered the shutdown callback
+has exited, and the process callback has not run for :data:`QUIET_S` -- a dead server starts no
+more cycles; a live one is first told to stop calling us (the process callback ends its own
+thread with ``CallbackExit``).  libjack's own messages go to a C function for the same reason
+(:mod:`bridge.libjack_quiet`).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
+import time
 
 import numpy as np
 
 from bridge.address_table import JACK_CLIENT_NAME
+from bridge.libjack_quiet import quiet_libjack
 from bridge.rt_priority import realtime_priority
 
 log = logging.getLogger("latent_resonance.synth.jack")
+
+#: how long the process callback must have been idle before a client is closed (seconds; a
+#: period is 5.3 ms at 48 kHz / 256)
+QUIET_S = 0.1
+#: ... and how long to wait for that at most before leaving the client unclosed (seconds)
+CLOSE_WAIT_S = 3.0
 
 
 class RingBuffer:
@@ -99,7 +118,12 @@ class JackOutput:
         #: process callback of the current connection; None until then
         self.process_priority: int | None = None
         self.underruns_before = 0  #: underruns counted by rings of earlier connections
+        self.unclosed = []  #: clients whose threads never went quiet (kept, never closed)
         self._client = None
+        self._cycles = 0  # process callbacks run (all connections)
+        self._process_tid: int | None = None  # libjack's process thread (this connection)
+        self._shutdown_tids: set[int] = set()  # libjack threads that ran the shutdown callback
+        self._end_cycles = False  # the process callback ends libjack's process thread
         self._gone = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._supervise, name="jack-supervisor",
@@ -128,18 +152,26 @@ class JackOutput:
 
         def process(frames: int) -> None:
             """JACK process callback: copy only -- no allocation of audio memory, no locks."""
-            if self.process_priority is None:  # once per connection: a non-blocking syscall
+            if self.process_priority is None:  # once per connection: two non-blocking syscalls
                 self.process_priority = realtime_priority()
+                self._process_tid = threading.get_native_id()
+            if self._end_cycles:
+                raise jack.CallbackExit  # libjack deactivates us and ends this thread itself
+            self._cycles += 1
             a = out1.get_array()
             ring.read_into(a)
             out2.get_array()[:] = a
 
         def shutdown(status, reason) -> None:
-            """Server shut us down: only set a flag (async-signal context)."""
+            """Server shut us down: only note this thread and set a flag."""
+            self._shutdown_tids.add(threading.get_native_id())
             self._gone.set()
 
         client.set_process_callback(process)
         client.set_shutdown_callback(shutdown)
+        self._process_tid = None
+        self._shutdown_tids.clear()
+        self._end_cycles = False
         self._gone.clear()
         self.process_priority = None
         client.activate()
@@ -158,9 +190,7 @@ class JackOutput:
     def _supervise(self) -> None:
         import jack
 
-        # libjack prints to stderr on every failed connection attempt; route it to the log
-        jack.set_error_function(lambda msg: log.debug("libjack: %s", msg))
-        jack.set_info_function(lambda msg: log.debug("libjack: %s", msg))
+        quiet_libjack()  # libjack prints three lines to stderr on every failed attempt
         told = False
         while not self._stop.is_set():
             try:
@@ -184,21 +214,47 @@ class JackOutput:
             self.ring = None
             self.underruns_before += ring.underruns
             self._client = None
-            if self._gone.is_set() and not self._stop.is_set():
+            server_gone = self._gone.is_set() and not self._stop.is_set()
+            if server_gone:
                 log.warning("JACK server went away; the synth keeps running and reconnects "
                             "when it returns")
-                try:
-                    client.close()
-                except Exception:  # noqa: BLE001 - the server is already gone
-                    pass
-            else:
+            self._retire(client, server_gone)
+
+    def _retire(self, client, server_gone: bool) -> None:
+        """Close ``client`` once none of its libjack threads can be running Python (see the
+        module docstring); if that never happens, keep it unclosed rather than risk a hang.
+        ``server_gone``: its server went away (else it is asked to stop calling us first)."""
+        # after the server went away, libjack's process thread may wait forever in libjack,
+        # outside Python: only the thread(s) that ran the shutdown callback must have ended
+        waited_for = set(self._shutdown_tids)
+        if not server_gone:
+            self._end_cycles = True
+            if self._process_tid is not None:
+                waited_for.add(self._process_tid)
+        deadline = time.monotonic() + CLOSE_WAIT_S
+        cycles, idle_since = self._cycles, time.monotonic()
+        while time.monotonic() < deadline:
+            time.sleep(0.01)
+            now = time.monotonic()
+            if self._cycles != cycles:
+                cycles, idle_since = self._cycles, now
+            elif now - idle_since >= QUIET_S and not any(map(_thread_alive, waited_for)):
                 try:
                     client.deactivate()
                     client.close()
-                except Exception:  # noqa: BLE001
+                except Exception:  # noqa: BLE001 - closing is best effort (server may be gone)
                     pass
+                return
+        log.warning("JACK client %s stayed busy; left it open (it holds a little memory)",
+                    self.name)
+        self.unclosed.append(client)  # a reference, so garbage collection never closes it
 
     def close(self) -> None:
         self._stop.set()
         self._gone.set()
-        self._thread.join(5)
+        self._thread.join(CLOSE_WAIT_S + 2)
+
+
+def _thread_alive(native_id: int) -> bool:
+    """True while the thread ``native_id`` of this process exists (Linux: /proc/self/task)."""
+    return os.path.exists(f"/proc/self/task/{native_id}")

@@ -19,6 +19,7 @@ from pathlib import Path
 from bridge.address_table import MIDI_CC, MIDI_CHANNEL, MIDI_LSB_OFFSET, MIDI_PORT_NAME
 from bridge.config import load_toml
 from bridge.errors import UserError
+from bridge.libjack_quiet import quiet_libjack
 from engine.face.controls import FaceControls
 
 log = logging.getLogger("latent_resonance.midi")
@@ -26,16 +27,6 @@ log = logging.getLogger("latent_resonance.midi")
 API_NAMES = ("jack", "alsa", "macos", "windows")
 #: learn-mode sweep: 0 -> 1 -> 0 over this many seconds
 LEARN_PERIOD_S = 4.0
-
-
-def _quiet_libjack() -> None:
-    """Route libjack's messages ("cannot connect to server" ...) to our debug log, not stderr."""
-    try:
-        import jack
-    except Exception:  # noqa: BLE001 - no libjack: nothing to quiet
-        return
-    jack.set_error_function(lambda msg: log.debug("libjack: %s", msg))
-    jack.set_info_function(lambda msg: log.debug("libjack: %s", msg))
 
 
 @contextlib.contextmanager
@@ -63,7 +54,7 @@ def _native_stderr_to_log():
 
 def jack_running() -> bool:
     """True when a JACK server (``JACK_DEFAULT_SERVER`` or the default) answers."""
-    _quiet_libjack()
+    quiet_libjack()
     try:
         import jack
 
@@ -165,7 +156,7 @@ class MidiOut:
         self.learn = learn
         check_map(self.cc, fourteen_bit)
         rtapi = resolve_api(api)
-        _quiet_libjack()
+        quiet_libjack()
         try:
             with _native_stderr_to_log():
                 self._out = rtmidi.MidiOut(rtapi=rtapi, name=port_name)

@@ -30,14 +30,17 @@ def require_program(name: str, why: str) -> str:
 
 
 def _jack_running(server: str | None = None) -> bool:
-    import jack
+    """Whether the JACK server answers, asked by a separate process (``jack_wait -c``).
 
+    Not an in-process client: libjack keeps one set of server mappings per process, and a
+    probe that opens while the synth's JackOutput is still closing its client of a dead server
+    points that client at the new server's memory (a crash, seen in a restart test)."""
+    cmd = [shutil.which("jack_wait") or "jack_wait", "-c"] + (["-s", server] if server else [])
     try:
-        c = jack.Client("lr-probe", no_start_server=True, servername=server)
-    except jack.JackError:
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
         return False
-    c.close()
-    return True
+    return res.stdout.strip() == "running"
 
 
 def start_jackd(server: str | None = None, rate: int = 48000, period: int = 256,

@@ -1,0 +1,70 @@
+"""Child process of ``test_synth_realtime``: a voice thread feeding a JackOutput while its named
+JACK server is stopped and started ``restarts`` times, realtime (``-R``) on even starts and not
+on odd ones.  One JSON line per connection on stdout: the connection count, JACK's process
+thread priority, the voice thread's scheduling and whether the voice rendered.
+
+A separate process because libjack's state is per process, and because a hang of the old kind
+(a libjack thread cancelled inside Python) must fail one test, not stop the whole run.
+Usage: python jack_restart_child.py SERVER_NAME RESTARTS
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import numpy as np
+
+from bridge.generator_thread import Mailbox
+from bridge.jack_out import JackOutput
+from bridge.synth_daemon import VoiceRunner, make_voice
+from bridge.synth_state import SynthState
+from conftest import start_jackd, stop_jackd
+from engine.spectral.codec import CodecParams
+
+
+def wait(pred, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not pred():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def main(name: str, restarts: int) -> int:
+    server = start_jackd(name, realtime=True)
+    codec = CodecParams(n_mels=128, frames=64)
+    voice = make_voice(codec, 0)
+    voice.set_spectrogram(np.random.default_rng(0).uniform(-1, 1, (128, 64)).astype(np.float32))
+    out = JackOutput(connect=False, server=name, retry_s=0.2)
+    runner = VoiceRunner(voice, SynthState(np.zeros(4, np.float32)), Mailbox(), out, 20.0,
+                         realtime=True)
+    out.start()
+    runner.start()
+    try:
+        for i in range(restarts + 1):
+            connected = wait(lambda: out.connections == i + 1
+                             and out.process_priority is not None, 20)
+            prio = out.process_priority
+            want = f"SCHED_FIFO {prio - 1}" if prio and prio > 1 else "SCHED_OTHER 0"
+            followed = connected and wait(lambda: runner.scheduling == want, 10)
+            hops = runner.hops
+            rendered = followed and wait(lambda: runner.hops > hops + 20, 10)
+            print(json.dumps({"connections": out.connections, "jack_priority": prio,
+                              "scheduling": runner.scheduling, "rendered": rendered,
+                              "unclosed": len(out.unclosed)}), flush=True)
+            if not rendered or i == restarts:
+                break
+            stop_jackd(server)
+            server = start_jackd(name, realtime=(i % 2 == 1))
+    finally:
+        runner.stop()
+        out.close()
+        stop_jackd(server)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1], int(sys.argv[2])))
