@@ -52,8 +52,10 @@ def _check_face_values(received: dict[str, list[tuple]], rec: list[dict]) -> Non
     want = expected_face_rows(rec)
     for name in FACE_NAMES:
         got = received.get(name, [])
-        # UDP may drop a burst under load, never reorder or alter a value
-        assert len(got) >= max(1, len(rec) // 4), f"{name}: only {len(got)} of {len(rec)} arrived"
+        # UDP may drop bursts under load (the replay runs as fast as it can; a slow CI machine
+        # once delivered 355 of 1440), never reorder or alter a value: a tenth of the recording
+        # still makes the in-order match below specific
+        assert len(got) >= max(1, len(rec) // 10), f"{name}: only {len(got)} of {len(rec)} arrived"
         assert is_subsequence(got, want[name]), (
             f"{name}: received values are not the recording's (first: {got[:3]}, "
             f"expected e.g. {want[name][:3]})")
