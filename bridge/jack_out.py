@@ -198,7 +198,7 @@ class JackOutput:
             except (jack.JackError, OSError) as exc:
                 if not told:
                     log.warning("JACK server not running (%s); the synth keeps running and "
-                                "retries every %.0f s -- start one with e.g. `jackd -d dummy` "
+                                "retries every %g s -- start one with e.g. `jackd -d dummy` "
                                 "or qjackctl", str(exc).split(":")[0], self.retry_s)
                     told = True
                 self._stop.wait(self.retry_s)
