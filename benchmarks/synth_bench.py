@@ -37,6 +37,7 @@ sys.path.insert(0, str(REPO))
 
 from bridge.jack_capture import JackCapture  # noqa: E402
 from bridge.paths import DEFAULT_CHECKPOINT  # noqa: E402
+from bridge.libjack import quiet_libjack  # noqa: E402
 from bridge.synth_client import SynthClient  # noqa: E402
 
 
@@ -48,8 +49,7 @@ def start_jackd(name: str, rate=48000, period=256, realtime=False) -> subprocess
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     import jack
 
-    jack.set_error_function(lambda m: None)
-    jack.set_info_function(lambda m: None)
+    quiet_libjack()
     for _ in range(100):
         try:
             jack.Client("probe", no_start_server=True, servername=name).close()

@@ -19,7 +19,7 @@ only when none of its threads can be in Python: the thread that delivered the sh
 has exited, and the process callback has not run for :data:`QUIET_S` -- a dead server starts no
 more cycles; a live one is first told to stop calling us (the process callback ends its own
 thread with ``CallbackExit``).  libjack's own messages go to a C function for the same reason
-(:mod:`bridge.libjack_quiet`).
+(:mod:`bridge.libjack`).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import time
 import numpy as np
 
 from bridge.address_table import JACK_CLIENT_NAME
-from bridge.libjack_quiet import quiet_libjack
+from bridge.libjack import quiet_libjack
 from bridge.rt_priority import realtime_priority
 
 log = logging.getLogger("latent_resonance.synth.jack")
@@ -119,7 +119,6 @@ class JackOutput:
         self.process_priority: int | None = None
         self.underruns_before = 0  #: underruns counted by rings of earlier connections
         self.unclosed = []  #: clients whose threads never went quiet (kept, never closed)
-        self._client = None
         self._cycles = 0  # process callbacks run (all connections)
         self._process_tid: int | None = None  # libjack's process thread (this connection)
         self._shutdown_tids: set[int] = set()  # libjack threads that ran the shutdown callback
@@ -204,7 +203,7 @@ class JackOutput:
                 self._stop.wait(self.retry_s)
                 continue
             told = False
-            self._client, self.blocksize = client, client.blocksize
+            self.blocksize = client.blocksize
             self.connections += 1
             self.ring = ring
             log.info("JACK: client %s at %d Hz, period %d%s", client.name, client.samplerate,
@@ -213,7 +212,6 @@ class JackOutput:
                 self._gone.wait(0.25)
             self.ring = None
             self.underruns_before += ring.underruns
-            self._client = None
             server_gone = self._gone.is_set() and not self._stop.is_set()
             if server_gone:
                 log.warning("JACK server went away; the synth keeps running and reconnects "

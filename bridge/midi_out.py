@@ -19,7 +19,7 @@ from pathlib import Path
 from bridge.address_table import MIDI_CC, MIDI_CHANNEL, MIDI_LSB_OFFSET, MIDI_PORT_NAME
 from bridge.config import load_toml
 from bridge.errors import UserError
-from bridge.libjack_quiet import quiet_libjack
+from bridge.libjack import jack_running, quiet_libjack
 from engine.face.controls import FaceControls
 
 log = logging.getLogger("latent_resonance.midi")
@@ -50,19 +50,6 @@ def _native_stderr_to_log():
             tmp.seek(0)
             for line in tmp.read().decode(errors="replace").splitlines():
                 log.debug("native: %s", line)
-
-
-def jack_running() -> bool:
-    """True when a JACK server (``JACK_DEFAULT_SERVER`` or the default) answers."""
-    quiet_libjack()
-    try:
-        import jack
-
-        client = jack.Client("lr-midi-probe", no_start_server=True)
-    except Exception:  # noqa: BLE001 - no libjack, no server: both mean "not running"
-        return False
-    client.close()
-    return True
 
 
 def resolve_api(name: str | None) -> int:

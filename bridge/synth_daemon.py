@@ -35,6 +35,7 @@ from bridge.generator_process import GeneratorProcess
 from bridge.generator_thread import GeneratorThread, LatentGenerator, Mailbox
 from bridge.jack_out import JackOutput
 from bridge.osc_server import ErrorLog, OscContext, OscServer, apply_message
+from bridge.rt_priority import make_thread_normal, make_thread_realtime, thread_policy
 from bridge.synth_state import SynthState
 
 log = logging.getLogger("latent_resonance.synth")
@@ -185,8 +186,6 @@ class VoiceRunner:
     def _follow_jack(self, jack_priority: int) -> None:
         """Realtime one step below JACK's process thread while that one is realtime (and
         ``realtime`` is on), normal scheduling otherwise; on the voice thread."""
-        from bridge.rt_priority import make_thread_normal, make_thread_realtime, thread_policy
-
         want = jack_priority - 1 if self.realtime else 0
         why = make_thread_realtime(want) if want >= 1 else None
         if why and not self._refused:

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from bridge.errors import UserError
+from bridge.libjack import jack_running
 from bridge.paths import DEFAULT_CHECKPOINT, DEMO_RECORDING
 
 HELP = "the bundled face recording drives the synth: writes a WAV and plays it over JACK"
@@ -29,22 +30,6 @@ def add_arguments(p) -> None:
     p.add_argument("--no-play", action="store_true", help="only write the WAV")
     p.add_argument("--no-connect", action="store_true",
                    help="do not connect to system:playback_* when playing")
-
-
-def jack_running() -> bool:
-    """True when a JACK server answers (never starts one)."""
-    try:
-        import jack
-    except OSError:  # libjack missing
-        return False
-    jack.set_error_function(lambda m: None)
-    jack.set_info_function(lambda m: None)
-    try:
-        c = jack.Client("latent-resonance-probe", no_start_server=True)
-    except jack.JackError:
-        return False
-    c.close()
-    return True
 
 
 def play_over_jack(audio, sr: int, connect: bool = True) -> bool:

@@ -1,4 +1,5 @@
-"""Silence libjack's own messages, without running Python on libjack's threads.
+"""libjack helpers: silence its own messages (without running Python on its threads), and ask
+whether a JACK server runs.
 
 libjack prints every failed connection attempt ("Cannot connect to server socket ...", three
 lines each time the synth retries); the bridge says what matters once, in its own words.
@@ -40,3 +41,17 @@ def quiet_libjack() -> None:
         setter.argtypes, setter.restype = [ctypes.c_void_p], None
         setter(silent)
     _done = True
+
+
+def jack_running() -> bool:
+    """True when a JACK server (``JACK_DEFAULT_SERVER`` or the default) answers; never starts
+    one."""
+    quiet_libjack()
+    try:
+        import jack
+
+        client = jack.Client("latent-resonance-probe", no_start_server=True)
+    except Exception:  # noqa: BLE001 - no libjack, no server: both mean "not running"
+        return False
+    client.close()
+    return True
