@@ -142,3 +142,32 @@ def test_mediapipe_chatter_is_filtered_but_python_output_and_errors_are_not(clos
         assert "chatter" not in err and "TensorFlow Lite" not in err and "W0000" not in err, err
     else:  # (MediaPipe may still print while it is torn down after the filter is gone)
         assert "chatter" not in err, err
+
+
+@pytest.mark.jack
+def test_face_engine_exits_cleanly_after_the_jack_server_went_away(tmp_path):
+    """mediapipe imports sounddevice, whose PortAudio opened a JACK client in the face engine's
+    process and aborted it at exit (pa_jack.c assertion, exit 134) once that server was gone."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import REPO, start_jackd, stop_jackd
+
+    name = f"lr-face-pa-{os.getpid()}"
+    server = start_jackd(name)
+    child = ("import sys\n"
+             "from engine.face.landmarks import FaceMesh\n"
+             "mesh = FaceMesh()\n"
+             "print('ready', flush=True)\n"
+             "sys.stdin.readline()\n"
+             "mesh.close()\n")
+    env = dict(os.environ, JACK_DEFAULT_SERVER=name, PYTHONPATH=str(REPO))
+    proc = subprocess.Popen([sys.executable, "-c", child], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout.readline().strip() == "ready", proc.stderr.read()[-2000:]
+    finally:
+        stop_jackd(server)  # the JACK server goes away while the face engine runs
+    out, err = proc.communicate("\n", timeout=60)
+    assert proc.returncode == 0, err[-2000:]

@@ -103,6 +103,15 @@ class _NativeLogFilter:
             write(pending)
 
 
+def block_portaudio() -> None:
+    """Keep PortAudio out of this process: mediapipe imports sounddevice for its audio tasks
+    (unused here), and sounddevice starts PortAudio, which opens a JACK client whenever a JACK
+    server runs -- a stray client in the performer's patchbay, and an abort at exit (PortAudio
+    asserts in pa_jack.c) once that server has gone away.  mediapipe treats a missing
+    sounddevice as optional; a sounddevice already imported stays."""
+    sys.modules.setdefault("sounddevice", None)
+
+
 class FaceMesh:
     """Landmarks of the most prominent face in a frame.
 
@@ -116,6 +125,7 @@ class FaceMesh:
         # keep MediaPipe's C++ logging (glog/absl) off the user's terminal
         os.environ.setdefault("GLOG_minloglevel", "2")
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        block_portaudio()
         import cv2
         import mediapipe as mp
 
