@@ -1,4 +1,7 @@
-"""MIDI CC out on one virtual port (python-rtmidi): the face controls as knobs for a DAW.
+"""MIDI CC out on one virtual port: the face controls as knobs for a DAW.
+
+python-rtmidi for ALSA, CoreMIDI and Windows MM; JACK MIDI through a JACK-Client port that
+reconnects after a JACK restart (:mod:`bridge.jack_midi_out`).
 
 Map (``bridge.address_table``): channel 1, CC 20 rotation, 21 jaw, 22 brow, 23 stillness,
 24 found (0/127).  ``fourteen_bit``: MSB on those numbers, LSB on number + 32.  A value is sent
@@ -14,11 +17,13 @@ import logging
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from bridge.address_table import MIDI_CC, MIDI_CHANNEL, MIDI_LSB_OFFSET, MIDI_PORT_NAME
 from bridge.config import load_toml
 from bridge.errors import UserError
+from bridge.jack_midi_out import JackMidiPort
 from bridge.libjack import jack_running, quiet_libjack
 from engine.face.controls import FaceControls
 
@@ -27,6 +32,9 @@ log = logging.getLogger("latent_resonance.midi")
 API_NAMES = ("jack", "alsa", "macos", "windows")
 #: learn-mode sweep: 0 -> 1 -> 0 over this many seconds
 LEARN_PERIOD_S = 4.0
+#: how long opening a JACK MIDI port waits for the server before going on (seconds; the port
+#: keeps retrying and appears when a server starts)
+JACK_FIRST_CONNECT_S = 2.0
 
 
 @contextlib.contextmanager
@@ -143,20 +151,45 @@ class MidiOut:
         self.learn = learn
         check_map(self.cc, fourteen_bit)
         rtapi = resolve_api(api)
-        quiet_libjack()
-        try:
-            with _native_stderr_to_log():
-                self._out = rtmidi.MidiOut(rtapi=rtapi, name=port_name)
-                self._out.open_virtual_port(port_name)
-        except (rtmidi.RtMidiError, SystemError, RuntimeError) as exc:
-            raise UserError(f"cannot open MIDI port '{port_name}' ({api or 'auto'} API): "
-                            f"{exc}") from None
-        self.api_name = rtmidi.get_api_display_name(self._out.get_current_api())
         self.port_name = port_name
         self._last: dict[str, int] = {}
+        self._jack: JackMidiPort | None = None
+        self._seen_connections = 0
+        if rtapi == rtmidi.API_UNIX_JACK:
+            self._open_jack(port_name)
+        else:
+            quiet_libjack()
+            try:
+                with _native_stderr_to_log():
+                    self._out = rtmidi.MidiOut(rtapi=rtapi, name=port_name)
+                    self._out.open_virtual_port(port_name)
+            except (rtmidi.RtMidiError, SystemError, RuntimeError) as exc:
+                raise UserError(f"cannot open MIDI port '{port_name}' ({api or 'auto'} API): "
+                                f"{exc}") from None
+            self.api_name = rtmidi.get_api_display_name(self._out.get_current_api())
         log.info("MIDI: virtual port '%s' (%s), channel %d%s%s", port_name, self.api_name,
                  channel, ", 14-bit" if fourteen_bit else "",
                  f", learn mode: {learn} only" if learn else "")
+
+    def _open_jack(self, port_name: str) -> None:
+        """JACK MIDI through a kept JACK-Client port (see :mod:`bridge.jack_midi_out` for why
+        not rtmidi's JACK backend); waits up to :data:`JACK_FIRST_CONNECT_S` for the port."""
+        try:
+            import jack  # noqa: F401 - raises OSError without libjack
+        except OSError as exc:
+            raise UserError(f"cannot open MIDI port '{port_name}' (JACK API): {exc}") from None
+        self._jack = JackMidiPort(port_name)
+        self._jack.start()
+        deadline = time.monotonic() + JACK_FIRST_CONNECT_S
+        while not self._jack.connected and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self.api_name = "JACK"
+
+    def _send_message(self, message: list[int]) -> None:
+        if self._jack is not None:
+            self._jack.send(message)
+        else:
+            self._out.send_message(message)
 
     def _values(self, c: FaceControls, t: float) -> dict[str, float]:
         if self.learn is not None:
@@ -169,6 +202,9 @@ class MidiOut:
         """Send the controls that changed; returns the number of MIDI messages sent."""
         status = 0xB0 | (self.channel - 1)
         sent = 0
+        if self._jack is not None and self._jack.connections != self._seen_connections:
+            self._seen_connections = self._jack.connections  # (re)connected: resend all
+            self._last.clear()
         for name, v in self._values(c, c.t if t is None else t).items():
             v = min(1.0, max(0.0, v))
             q = round(v * 16383) if self.fourteen_bit else round(v * 127)
@@ -177,15 +213,18 @@ class MidiOut:
             self._last[name] = q
             n = self.cc[name]
             if self.fourteen_bit:
-                self._out.send_message([status, n, q >> 7])
-                self._out.send_message([status, n + MIDI_LSB_OFFSET, q & 0x7F])
+                self._send_message([status, n, q >> 7])
+                self._send_message([status, n + MIDI_LSB_OFFSET, q & 0x7F])
                 sent += 2
             else:
-                self._out.send_message([status, n, q])
+                self._send_message([status, n, q])
                 sent += 1
         return sent
 
     def close(self) -> None:
+        if self._jack is not None:
+            self._jack.close()
+            return
         try:
             self._out.close_port()
         finally:

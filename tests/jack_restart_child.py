@@ -1,7 +1,9 @@
 """Child process of ``test_synth_realtime``: a voice thread feeding a JackOutput while its named
 JACK server is stopped and started ``restarts`` times, realtime (``-R``) on even starts and not
 on odd ones.  One JSON line per connection on stdout: the connection count, JACK's process
-thread priority, the voice thread's scheduling and whether the voice rendered.
+thread priority, the voice thread's scheduling and whether the voice rendered.  Beside it, a
+JACK MIDI port like the face engine's (``live --midi`` holds both in one process): it must
+reconnect too and deliver what is sent.
 
 A separate process because libjack's state is per process, and because a hang of the old kind
 (a libjack thread cancelled inside Python) must fail one test, not stop the whole run.
@@ -17,6 +19,7 @@ import time
 import numpy as np
 
 from bridge.generator_thread import Mailbox
+from bridge.jack_midi_out import JackMidiPort
 from bridge.jack_out import JackOutput
 from bridge.synth_daemon import VoiceRunner, make_voice
 from bridge.synth_state import SynthState
@@ -41,7 +44,9 @@ def main(name: str, restarts: int) -> int:
     out = JackOutput(connect=False, server=name, retry_s=0.2)
     runner = VoiceRunner(voice, SynthState(np.zeros(4, np.float32)), Mailbox(), out, 20.0,
                          realtime=True)
+    midi = JackMidiPort("lr-restart-midi", server=name, retry_s=0.2)
     out.start()
+    midi.start()
     runner.start()
     try:
         for i in range(restarts + 1):
@@ -52,15 +57,21 @@ def main(name: str, restarts: int) -> int:
             followed = connected and wait(lambda: runner.scheduling == want, 10)
             hops = runner.hops
             rendered = followed and wait(lambda: runner.hops > hops + 20, 10)
+            midi_ok = wait(lambda: midi.connections == i + 1 and midi.connected, 10)
+            for n in range(8):
+                midi.send([0xB0, 20, n])
+            delivered = midi_ok and wait(lambda: not midi._queue, 5)  # taken by a cycle
             print(json.dumps({"connections": out.connections, "jack_priority": prio,
                               "scheduling": runner.scheduling, "rendered": rendered,
-                              "unclosed": len(out.unclosed)}), flush=True)
-            if not rendered or i == restarts:
+                              "midi_connections": midi.connections, "midi_delivered": delivered,
+                              "unclosed": len(out.unclosed) + len(midi.unclosed)}), flush=True)
+            if not (rendered and delivered) or i == restarts:
                 break
             stop_jackd(server)
             server = start_jackd(name, realtime=(i % 2 == 1))
     finally:
         runner.stop()
+        midi.close()
         out.close()
         stop_jackd(server)
     return 0

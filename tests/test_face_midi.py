@@ -161,3 +161,83 @@ def test_cli_replay_to_midi(jack_server, port_name):
     assert rc == 0, proc.stderr.read()
     assert got and {m[1] for m in got} <= set(MIDI_CC.values())
     assert all(m[0] == 0xB0 and 0 <= m[2] <= 127 for m in got)
+
+
+@pytest.mark.timeout(120)
+def test_midi_port_waits_for_jack_and_returns_after_a_restart(jack_server, monkeypatch,
+                                                              tmp_path):
+    """The face engine starts before its JACK server, and that server later dies and comes
+    back: the face engine keeps running, its port appears each time the server does, and after
+    a reconnection it resends every control (the DAW gets the current state, found = 127)."""
+    from conftest import start_jackd, stop_jackd
+
+    name = f"lr-midi-restart-{time.monotonic_ns() % 100000}"
+    port = "lr-face-restart"
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", name)  # child, receiver and probe all use it
+    log = open(tmp_path / "face.log", "w+")
+    proc = subprocess.Popen([sys.executable, "-m", "bridge", "face", "--replay",
+                             str(DEMO_RECORDING), "--no-osc", "--midi", port,
+                             "--midi-api", "jack", "--duration", "45"], cwd=REPO,
+                            stdout=log, stderr=subprocess.STDOUT, text=True)
+    server = None
+    try:
+        time.sleep(3.0)  # no server yet: the face engine says so and keeps running
+        assert proc.poll() is None, _tail(log)
+        for attempt in ("first start", "after restart"):
+            server = start_jackd(name)
+            assert server is not None
+            rx = Receiver(port, timeout=15)
+            try:
+                got = rx.messages(settle=0.5)
+            finally:
+                rx.close()
+            assert [0xB0, 24, 127] in got, f"{attempt}: no 'found' CC in {got[:10]}"
+            assert proc.poll() is None, f"{attempt}: face engine exited\n{_tail(log)}"
+            stop_jackd(server)  # the server goes away under the face engine
+            server = None
+            time.sleep(2.0)
+        assert proc.poll() is None, "face engine exited when JACK went away\n" + _tail(log)
+    finally:
+        proc.terminate()
+        rc = proc.wait(20)
+        stop_jackd(server)
+    text = _tail(log)
+    assert rc == 0, text
+    assert "JACK server not running" in text and "went away" in text, text
+    assert "reconnected" in text, text
+
+
+def _tail(log) -> str:
+    log.flush()
+    log.seek(0)
+    return log.read()[-3000:]
+
+
+@pytest.mark.timeout(60)
+def test_sending_while_the_server_is_gone_never_blocks(jack_server):
+    """rtmidi's JACK backend blocked for good after ~2300 messages with its server gone (the
+    face engine froze, OSC included); the JACK MIDI port drops them instead."""
+    from bridge.jack_midi_out import JackMidiPort
+    from conftest import start_jackd, stop_jackd
+
+    name = f"lr-midi-gone-{time.monotonic_ns() % 100000}"
+    server = start_jackd(name)
+    port = JackMidiPort("lr-test-midi-gone", server=name, retry_s=0.2)
+    port.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not port.connected and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert port.connected
+        stop_jackd(server)
+        server = None
+        while port.connected and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not port.connected, "the port did not notice the server going away"
+        start = time.monotonic()
+        for i in range(20_000):
+            port.send([0xB0, 20, i % 128])
+        assert time.monotonic() - start < 5.0, "send() waited for a server that is gone"
+    finally:
+        port.close()
+        stop_jackd(server)

@@ -13,8 +13,9 @@ import time
 
 import pytest
 
-import bridge.jack_out as jack_out
-from bridge.jack_out import QUIET_S, JackOutput
+import bridge.jack_client as jack_client
+from bridge.jack_client import QUIET_S, KeptJackClient
+from bridge.jack_out import JackOutput
 
 
 class _Client:
@@ -80,7 +81,7 @@ def test_live_server_client_is_told_to_stop_and_its_process_thread_awaited():
 
 
 def test_a_client_that_never_goes_quiet_is_kept_open_not_closed(monkeypatch):
-    monkeypatch.setattr(jack_out, "CLOSE_WAIT_S", 0.4)
+    monkeypatch.setattr(jack_client, "CLOSE_WAIT_S", 0.4)
     out, client, release = JackOutput(), _Client(), threading.Event()
     out._shutdown_tids.add(_libjack_thread(release).native_id)
     try:
@@ -91,6 +92,33 @@ def test_a_client_that_never_goes_quiet_is_kept_open_not_closed(monkeypatch):
     assert out.unclosed == [client]
 
 
+def test_no_kept_client_opens_while_another_is_being_retired():
+    """``live`` keeps two clients (synth audio, face MIDI) in one process; libjack keeps one
+    set of server mappings per process, so one must not open beside the other's dead one."""
+    out, client, release = JackOutput(), _Client(), threading.Event()
+    out._shutdown_tids.add(_libjack_thread(release).native_id)
+    retire = _retire_in_background(out, client, server_gone=True)
+    time.sleep(0.05)
+    opened = []
+
+    class Other(KeptJackClient):
+        def _open(self):
+            opened.append(time.monotonic())
+            self._stop.set()
+            raise OSError("stand-in: no server")
+
+    other = Other("lr-test-other", "the test", retry_s=0.05)
+    other.start()
+    time.sleep(4 * QUIET_S)
+    assert opened == [], "opened while another client of a dead server was being closed"
+    released = time.monotonic()
+    release.set()
+    retire.join(5)
+    other._thread.join(5)
+    assert client.closed_at is not None
+    assert opened and opened[0] >= released
+
+
 @pytest.mark.parametrize("alive", [True, False])
 def test_thread_alive_reads_this_process_threads(alive):
     release = threading.Event()
@@ -99,9 +127,9 @@ def test_thread_alive_reads_this_process_threads(alive):
         release.set()
         t.join(5)  # returns just before the OS thread itself exits: give it a moment
         deadline = time.monotonic() + 2
-        while jack_out._thread_alive(t.native_id) and time.monotonic() < deadline:
+        while jack_client._thread_alive(t.native_id) and time.monotonic() < deadline:
             time.sleep(0.01)
     try:
-        assert jack_out._thread_alive(t.native_id) is alive
+        assert jack_client._thread_alive(t.native_id) is alive
     finally:
         release.set()

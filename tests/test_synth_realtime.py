@@ -5,7 +5,8 @@ while the server runs realtime (``jackd -R``), normal priority beside a server w
 realtime.  And the process survives every restart: closing the client of a dead server once
 hung the whole process about one restart in ten (libjack cancelled a thread that was waiting
 for Python's interpreter lock), so the restarts are many and run in a child process with a
-deadline."""
+deadline.  A JACK MIDI port (the face engine's, as ``live --midi`` holds it beside the synth)
+reconnects in the same process every time."""
 
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ def test_voice_follows_jack_realtime_and_survives_many_restarts():
     assert len(rows) == RESTARTS + 1, (rows, res.stderr[-3000:])
     for i, row in enumerate(rows):
         assert row["connections"] == i + 1 and row["rendered"], row
+        assert row["midi_connections"] == i + 1 and row["midi_delivered"], row
         jack_rt = i % 2 == 0  # realtime on even starts
         if jack_rt and realtime_allowed():
             assert row["jack_priority"] > 0, f"jackd -R gave its client no realtime thread: {row}"
