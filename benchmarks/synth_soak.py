@@ -3,8 +3,9 @@
 Dummy JACK at 48 kHz, period 256 (5.3 ms); OSC controls (speed, band, gain) at 60 Hz and new
 latents (glide 0.1 s) at 10 Hz for ``--minutes``.  ``--jack-realtime`` runs jackd realtime (as
 on stage); ``--hogs N`` adds N busy-looping processes (other programs competing for the CPU).
-Prints the daemon's underrun counter (ring buffer ran dry in the process callback) and the
-server's xruns every 30 s; exits 1 if any underrun happened.
+Prints the daemon's underrun counter (ring buffer ran dry in the process callback), the
+server's xruns and the latency ``/lr/status`` reports (the queue grows after stalls, see
+``--buffer-max-ms``) every 30 s; exits 1 if any underrun happened.
 
     uv run --frozen python benchmarks/synth_soak.py --minutes 10 [--jack-realtime] [--hogs 2]
 """
@@ -68,7 +69,8 @@ def main() -> int:
         z_dim = st["z_dim"]
         t0 = time.monotonic()
         end = t0 + 60 * a.minutes
-        tick, n_ctrl, n_lat, last_report = 0, 0, 0, t0
+        tick, n_ctrl, n_lat, last_report, last_poll = 0, 0, 0, t0, t0
+        lat_max = st["latency_ms"]  # ring target + look-ahead: grows while the queue does
         while time.monotonic() < end:
             tick += 1
             ph = tick / 60.0
@@ -84,11 +86,16 @@ def main() -> int:
                 print("daemon died", flush=True)
                 return 1
             now = time.monotonic()
+            if now - last_poll >= 1.0:
+                s = c.status(timeout=0.2)
+                if s is not None:
+                    lat_max = max(lat_max, s["latency_ms"])
+                last_poll = now
             if now - last_report >= 30:
                 s = c.status()
                 print(f"{(now - t0) / 60:5.1f} min: underruns {s['underruns'] - base if s else '?'}"
-                      f", server xruns {xruns[0]}, messages {n_ctrl} controls + {n_lat} latents",
-                      flush=True)
+                      f", server xruns {xruns[0]}, messages {n_ctrl} controls + {n_lat} latents"
+                      f", latency {s['latency_ms'] if s else '?'} ms", flush=True)
                 last_report = now
             time.sleep(max(0.0, t0 + tick / 60.0 - time.monotonic()))
         s = c.status()
@@ -98,7 +105,9 @@ def main() -> int:
         print(f"\nsoak {dur:.1f} min at 48 kHz / 256 ({mode} jackd, {a.hogs} hogs): "
               f"underruns {under}, server xruns {xruns[0]}, "
               f"{n_ctrl / (dur * 60):.0f} control msgs/s, {n_lat / (dur * 60):.1f} latents/s, "
-              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
+              f"latency (queue + look-ahead) {s['latency_ms']:.1f} ms at the end, "
+              f"{lat_max:.1f} ms at most")
         print("PASS: zero underruns" if under == 0 else "FAIL: underruns")
         return 0 if under == 0 else 1
     finally:

@@ -37,6 +37,7 @@ from bridge.jack_out import JackOutput
 from bridge.osc_server import ErrorLog, OscContext, OscServer, apply_message
 from bridge.rt_priority import make_thread_normal, make_thread_realtime, thread_policy
 from bridge.synth_state import SynthState
+from engine.synth.queue_target import DEFAULT_CEILING_MS, QueueTarget
 
 log = logging.getLogger("latent_resonance.synth")
 
@@ -153,7 +154,8 @@ class VoiceRunner:
     """Voice thread: newest image -> voice hops -> soxr -> the JACK ring at its target fill.
 
     ``buffer_ms``: audio kept queued ahead of JACK, on top of one JACK period (the main
-    latency/safety trade-off; underruns mean it is too small for the machine).
+    latency/safety trade-off); ``buffer_max_ms``: how far the queue may grow after stalls
+    (:class:`engine.synth.queue_target.QueueTarget`; equal to ``buffer_ms``: fixed).
     ``realtime``: while the JACK server runs realtime, the thread runs at SCHED_FIFO one step
     below JACK's process thread (:mod:`bridge.rt_priority`); when the system refuses, it runs
     at normal priority and says why once.  ``scheduling`` names what it runs at
@@ -161,9 +163,10 @@ class VoiceRunner:
     """
 
     def __init__(self, voice, state: SynthState, mailbox: Mailbox, out: JackOutput,
-                 buffer_ms: float, realtime: bool = True):
+                 buffer_ms: float, realtime: bool = True, buffer_max_ms: float | None = None):
         self.voice, self.state, self.mailbox, self.out = voice, state, mailbox, out
-        self.buffer_ms = float(buffer_ms)
+        self.queue = QueueTarget(buffer_ms, buffer_ms if buffer_max_ms is None
+                                 else max(buffer_ms, buffer_max_ms))
         self.realtime = bool(realtime)
         self.scheduling = ""
         self._refused = False  # the system said no to realtime once (told the user)
@@ -180,8 +183,13 @@ class VoiceRunner:
         self._stop.set()
         self._thread.join(5)
 
+    @property
+    def buffer_ms(self) -> float:
+        """Audio queued ahead of JACK now, on top of one period (ms)."""
+        return self.queue.ms
+
     def target_fill(self, ring) -> int:
-        return int(self.buffer_ms * 1e-3 * ring.rate) + self.out.blocksize
+        return int(self.queue.ms * 1e-3 * ring.rate) + self.out.blocksize
 
     def _follow_jack(self, jack_priority: int) -> None:
         """Realtime one step below JACK's process thread while that one is realtime (and
@@ -218,6 +226,7 @@ class VoiceRunner:
         incoming, waited = None, 0  # a new image being converted before it is set; iterations
         rested = time.perf_counter()  # when the thread last slept
         followed = None  # JACK process-thread priority the scheduling was last set for
+        underruns = 0  # the ring's underrun count last seen
         sr = self.voice.sample_rate
         while not self._stop.is_set():
             r = self.out.ring
@@ -237,8 +246,16 @@ class VoiceRunner:
                 target = self.target_fill(ring)
                 block = max(64, self.out.blocksize)
                 pending = np.zeros(0, dtype=np.float32)
+                underruns = ring.underruns
             fill = ring.fill
             t0 = time.perf_counter()
+            if ring.primed:  # a stall that (almost) ran the ring dry raises the target
+                ms = self.queue.ms
+                if ring.underruns != underruns:
+                    underruns = ring.underruns
+                    self.queue.underrun(t0)
+                if self.queue.observe(1e3 * (fill - self.out.blocksize) / ring.rate, t0) != ms:
+                    target = self.target_fill(ring)
             if fill >= target or t0 - rested > MAX_BUSY_S:
                 time.sleep(min(0.004, max(0.0005, (fill - target) / ring.rate)))
                 rested = time.perf_counter()
@@ -291,6 +308,7 @@ class SynthDaemon:
 
     def __init__(self, ckpt, codec, *, host="127.0.0.1", osc_port=9000, allow=(),
                  connect=True, seed=0, max_rate=15.0, glide_mode="slerp", buffer_ms=20.0,
+                 buffer_max_ms: float = DEFAULT_CEILING_MS,
                  voice: VoiceSettings | None = None, oscquery_port=0, jack_server=None,
                  realtime: bool = True):
         self.ckpt, self.codec = ckpt, codec
@@ -304,7 +322,7 @@ class SynthDaemon:
         self.voice.set_spectrogram(self.gen.step(time.monotonic()))
         self.out = JackOutput(connect=connect, server=jack_server)
         self.runner = VoiceRunner(self.voice, self.state, self.mailbox, self.out, buffer_ms,
-                                  realtime)
+                                  realtime, buffer_max_ms)
         self.gen_thread = GeneratorThread(self.gen, self.mailbox)
         ctx = OscContext(self.state, ckpt.random_latent, self.status,
                          frozenset(getattr(ckpt, "directions", {}) or {}))

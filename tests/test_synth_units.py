@@ -284,10 +284,13 @@ def test_a_glide_shorter_than_the_pass_interval_still_reaches_its_target():
 
 # --- voice thread ---------------------------------------------------------------------------
 @contextlib.contextmanager
-def _running_voice(starved: bool, realtime: bool = False, jack_priority: int | None = None):
+def _running_voice(starved: bool, realtime: bool = False, jack_priority: int | None = None,
+                   buffer_max_ms: float | None = None, stall: threading.Event | None = None):
     """A VoiceRunner on a ring drained by a JACK stand-in thread; yields (runner, mailbox).
     ``starved``: a ring that never reports any audio queued (a machine that cannot keep up);
-    ``jack_priority``: the stand-in's process-thread priority as JackOutput reports it."""
+    ``jack_priority``: the stand-in's process-thread priority as JackOutput reports it;
+    ``stall``: when set, the stand-in takes 30 ms at once, as JACK does while the voice thread
+    is frozen, and clears it."""
     from types import SimpleNamespace
 
     from bridge.generator_thread import Mailbox
@@ -306,12 +309,16 @@ def _running_voice(starved: bool, realtime: bool = False, jack_priority: int | N
     out = SimpleNamespace(ring=ring, blocksize=256, process_priority=jack_priority)
     mailbox = Mailbox()
     runner = VoiceRunner(voice, SynthState(np.zeros(4, np.float32)), mailbox, out, 20.0,
-                         realtime)
+                         realtime, buffer_max_ms)
     stop = threading.Event()
 
     def consume():  # a JACK stand-in: a period every 11.6 ms
         buf = np.zeros(256, np.float32)
+        gulp = np.zeros(int(0.030 * codec.sr), np.float32)
         while not stop.is_set():
+            if stall is not None and stall.is_set():
+                ring.read_into(gulp)
+                stall.clear()
             ring.read_into(buf)
             time.sleep(256 / codec.sr)
 
@@ -370,3 +377,32 @@ def test_voice_thread_follows_jacks_realtime_priority_one_step_below(caplog):
     from bridge.rt_priority import thread_policy
 
     assert thread_policy() == "SCHED_OTHER 0", "the caller's own thread must stay as it was"
+
+
+@pytest.mark.timeout(60)
+def test_a_stall_grows_the_live_queue_and_the_voice_fills_it():
+    """A stall that nearly runs the ring dry raises the queue target (what /lr/status reports
+    as latency), and the voice thread fills the ring up to the new target; with the ceiling
+    at the floor (a fixed queue) the same stall changes nothing."""
+    for ceiling, grows in ((100.0, True), (20.0, False)):
+        stall = threading.Event()
+        with _running_voice(False, buffer_max_ms=ceiling, stall=stall) as (runner, _):
+            ring = runner.out.ring
+            deadline = time.monotonic() + 5.0
+            while not ring.primed and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert ring.primed and runner.buffer_ms == 20.0
+            stall.set()
+            while stall.is_set() and time.monotonic() < deadline:
+                time.sleep(0.005)
+            # refilled to the raised target at once (well before the 0.25 s after which a
+            # further low would count as a new stall and raise it again)
+            refilled = time.monotonic() + 0.2
+            while time.monotonic() < refilled and not (
+                    runner.buffer_ms > 20.0 and ring.fill >= runner.target_fill(ring) - 256):
+                time.sleep(0.002)
+            if grows:
+                assert runner.buffer_ms >= 30.0, "the stall did not raise the target"
+                assert ring.fill >= runner.target_fill(ring) - 256, "the ring was not refilled"
+            else:
+                assert runner.buffer_ms == 20.0

@@ -11,12 +11,12 @@ import threading
 from bridge.address_table import OSCQUERY_PORT, SYNTH_OSC_PORT
 from bridge.errors import UserError
 from bridge.paths import DEFAULT_CHECKPOINT
+from engine.synth.queue_target import DEFAULT_CEILING_MS
 
 HELP = ("GAN synth daemon: latent vectors and controls over OSC, streaming audio over JACK; "
         "--render writes a WAV offline")
 
 log = logging.getLogger("latent_resonance.synth")
-
 
 def add_synth_arguments(p, render: bool = True) -> None:
     """Options shared by ``synth`` and ``live``."""
@@ -40,7 +40,12 @@ def add_synth_arguments(p, render: bool = True) -> None:
                    help="latent interpolation (slerp keeps the latent's norm)")
     p.add_argument("--buffer-ms", type=float, default=20.0,
                    help="audio queued ahead of JACK on top of one period (ms): lower = less "
-                        "latency, more risk of underruns")
+                        "latency, more risk of underruns; the queue starts here and never "
+                        "goes below")
+    p.add_argument("--buffer-max-ms", type=float, default=None,
+                   help="how far the queue may grow while the machine stalls (ms, default "
+                        f"{DEFAULT_CEILING_MS:g}; it shrinks back to --buffer-ms after 20 s "
+                        "without one); set it to --buffer-ms for a fixed queue")
     p.add_argument("--no-realtime", action="store_true",
                    help="keep the voice thread at normal priority even when the JACK server "
                         "runs realtime (by default it follows JACK, one step below)")
@@ -92,6 +97,10 @@ def check_network_args(args) -> list:
 def check_voice_args(args) -> None:
     if not args.max_rate > 0 or not args.buffer_ms >= 0:
         raise UserError("--max-rate must be > 0 and --buffer-ms >= 0")
+    if args.buffer_max_ms is None:
+        args.buffer_max_ms = max(DEFAULT_CEILING_MS, args.buffer_ms)
+    if not args.buffer_ms <= args.buffer_max_ms <= 400:
+        raise UserError("--buffer-max-ms must be at least --buffer-ms and at most 400")
     if args.lookahead is not None and not 0 <= args.lookahead <= 16:
         raise UserError("--lookahead must be 0..16 hops")
     if args.xfade_hops is not None and not 1 <= args.xfade_hops <= 64:
@@ -108,7 +117,7 @@ def make_daemon(args, ckpt, codec, allow):
         return SynthDaemon(ckpt, codec, host=args.host, osc_port=args.osc_port, allow=allow,
                            connect=not args.no_connect, seed=args.seed, max_rate=args.max_rate,
                            glide_mode=args.glide_mode, buffer_ms=args.buffer_ms,
-                           voice=VoiceSettings.from_args(args),
+                           buffer_max_ms=args.buffer_max_ms, voice=VoiceSettings.from_args(args),
                            oscquery_port=args.oscquery_port, realtime=not args.no_realtime)
     except OSError as exc:
         raise UserError(f"cannot listen for OSC on {args.host}:{args.osc_port}: "
