@@ -71,14 +71,18 @@ class KeptJackClient:
 
     def _register(self, client):
         """Register ports on ``client``; return ``cycle(frames)``, the work of one process
-        cycle (real-time: copy, no locks, no waiting)."""
+        cycle (real-time: copy, no locks, no waiting), or None for no process callback."""
         raise NotImplementedError
 
     def _connected(self, client) -> None:
         """Called on the supervisor thread once ``client`` is active."""
 
+    def _tick(self, client) -> None:
+        """Called on the supervisor thread about every 0.25 s while connected."""
+
     def _disconnected(self) -> None:
-        """Called on the supervisor thread when the connection ends (before the close)."""
+        """Called on the supervisor thread when the connection ends, before the close and
+        while no other kept client of this process may open."""
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -111,7 +115,8 @@ class KeptJackClient:
             self._shutdown_tids.add(threading.get_native_id())
             self._gone.set()
 
-        client.set_process_callback(process)
+        if cycle is not None:
+            client.set_process_callback(process)
         client.set_shutdown_callback(shutdown)
         self._process_tid = None
         self._shutdown_tids.clear()
@@ -146,7 +151,8 @@ class KeptJackClient:
                      client.blocksize, " (reconnected)" if self.connections > 1 else "")
             while not self._stop.is_set() and not self._gone.is_set():
                 self._gone.wait(0.25)
-            self._disconnected()
+                if not self._gone.is_set():
+                    self._tick(client)
             server_gone = self._gone.is_set() and not self._stop.is_set()
             if server_gone:
                 log.warning("JACK server went away; %s keeps running and reconnects when it "
@@ -161,6 +167,7 @@ class KeptJackClient:
         with _retiring_changed:
             _retiring += 1
         try:
+            self._disconnected()
             self._close_when_quiet(client, server_gone)
         finally:
             with _retiring_changed:

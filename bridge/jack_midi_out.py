@@ -1,71 +1,95 @@
 """JACK MIDI output port that survives the JACK server going away and coming back.
 
-The face engine's MIDI on JACK goes through JACK-Client, like the synth's audio, not through
-python-rtmidi: rtmidi's JACK backend (RtMidi 5.0 in python-rtmidi 1.5) has no shutdown
-notice, and once its server is gone ``send_message`` fills rtmidi's queue and then blocks
-forever -- measured: about 2300 messages, some 15 s of face frames, after which the face
-engine's whole loop (OSC included) stopped.  Here the connection is kept by
-:class:`bridge.jack_client.KeptJackClient`; messages sent while no server is connected are
-dropped, and every reconnection asks the sender to resend its current state.
+python-rtmidi carries the MIDI: its JACK process callback is C, so it never waits for Python's
+interpreter lock (a Python callback here, in the face engine's process, made the JACK server
+log about 10 xruns a second while MediaPipe ran -- measured).  But rtmidi's JACK backend (RtMidi
+5.0 in python-rtmidi 1.5) gets no notice when its server goes away, and ``send_message`` then
+fills rtmidi's queue and blocks for good: after about 2300 messages, some 15 s of face frames,
+the face engine's whole loop (OSC included) stopped.
+
+So a second, port-less JACK client watches the server (:class:`JackMidiPort`, kept by
+:class:`bridge.jack_client.KeptJackClient`, with no process callback at all): while it is
+connected the rtmidi port exists and messages go out; when the server goes away, sending stops
+at once and the rtmidi client is closed (before any client of this process opens again:
+libjack keeps one set of server mappings per process); when the server is back, a new rtmidi
+port is opened.  Each time something new connects to the port (the DAW, a patchbay after a
+restart) the sender is asked to resend its state (``new_listeners`` changes), so the receiver
+has every control's current value at once even though values are sent only on change.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import deque
+import threading
 
 from bridge.jack_client import KeptJackClient
+from bridge.libjack import quiet_libjack
 
 log = logging.getLogger("latent_resonance.midi")
 
-#: messages waiting for the next process cycle at most; the oldest go first when full (a CC
-#: stream is state: the newest value is the one that matters)
-QUEUE_MAX = 4096
-
 
 class JackMidiPort(KeptJackClient):
-    """Client ``name`` with one MIDI output port ``port``; :meth:`send` queues a message for
-    the next process cycle (never blocks).  ``connections`` counts (re)connections: a sender
-    resends its state when it changes."""
+    """A virtual JACK MIDI output ``port`` (client and port both named so) that follows the
+    server; :meth:`send` never blocks and drops messages while no server is connected.  The
+    watching client is named ``<port> (watch)``.  Both open on $JACK_DEFAULT_SERVER (rtmidi
+    takes no server name)."""
 
-    def __init__(self, name: str, port: str | None = None, retry_s: float = 2.0,
-                 server: str | None = None):
-        super().__init__(name, "the face engine", retry_s=retry_s, server=server)
-        self.port_name = port or name
-        self._queue: deque[bytes] = deque(maxlen=QUEUE_MAX)
-        self._live = False
+    def __init__(self, port: str, retry_s: float = 2.0):
+        super().__init__(f"{port} (watch)"[:63], "the face engine", retry_s=retry_s)
+        self.port_name = port
+        self._out = None  # the rtmidi MidiOut while connected
+        self._lock = threading.Lock()  # send() against the supervisor swapping _out
+        #: times a new connection was made to the port (a DAW, a patchbay, after a restart):
+        #: the sender resends its state when this changes
+        self.new_listeners = 0
+        self._listeners: set[str] = set()
 
     @property
     def connected(self) -> bool:
-        return self._live
+        return self._out is not None
 
-    def send(self, message: list[int] | bytes) -> None:
-        """Queue one MIDI message (status byte first); dropped while no server is connected."""
-        if self._live:
-            self._queue.append(bytes(message))
+    def send(self, message: list[int]) -> None:
+        """Send one MIDI message (status byte first) now; dropped while not connected."""
+        with self._lock:
+            if self._out is not None:
+                self._out.send_message(message)
 
     def _register(self, client):
-        port = client.midi_outports.register(self.port_name)
-        queue = self._queue
-        queue.clear()
-
-        def cycle(frames: int) -> None:
-            """Move queued messages into this period's port buffer, all at offset 0 (in
-            order); what does not fit waits for the next period."""
-            port.clear_buffer()
-            while queue:
-                message = queue[0]
-                buf = port.reserve_midi_event(0, len(message))
-                if len(buf) == 0:  # this period's buffer is full
-                    return
-                buf[:] = message
-                queue.popleft()
-
-        return cycle
+        return None  # no ports, no process callback: this client only watches the server
 
     def _connected(self, client) -> None:
-        self._live = True
+        import rtmidi
+
+        quiet_libjack()  # rtmidi's own copy of libjack, too
+        try:
+            out = rtmidi.MidiOut(rtapi=rtmidi.API_UNIX_JACK, name=self.port_name)
+            out.open_virtual_port(self.port_name)
+        except (rtmidi.RtMidiError, SystemError, RuntimeError) as exc:
+            log.warning("JACK MIDI port '%s' could not be opened: %s", self.port_name, exc)
+            return
+        with self._lock:
+            self._out = out
+
+    def _tick(self, client) -> None:
+        """Notice new connections to the port by looking at the graph (no callback: a Python
+        callback on libjack's notification thread could be cancelled inside Python)."""
+        import jack
+
+        try:
+            now = {p.name for p in client.get_all_connections(
+                f"{self.port_name}:{self.port_name}")}
+        except (jack.JackError, ValueError):  # port not (yet) there
+            return
+        if now - self._listeners:
+            self.new_listeners += 1
+        self._listeners = now
 
     def _disconnected(self) -> None:
-        self._live = False
-        self._queue.clear()
+        self._listeners = set()
+        with self._lock:
+            out, self._out = self._out, None
+        if out is not None:
+            try:
+                out.close_port()  # waits at most 1 s for rtmidi's (C) thread to drain
+            finally:
+                out.delete()  # closes rtmidi's JACK client

