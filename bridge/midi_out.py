@@ -185,6 +185,12 @@ class MidiOut:
             time.sleep(0.01)
         self.api_name = "JACK"
 
+    @property
+    def new_listeners(self) -> int:
+        """New connections to the port noticed so far (JACK only; each one makes the next
+        :meth:`send` resend every control)."""
+        return self._jack.new_listeners if self._jack is not None else 0
+
     def _send_message(self, message: list[int]) -> None:
         if self._jack is not None:
             self._jack.send(message)

@@ -20,8 +20,12 @@ REPO = DEMO_RECORDING.parents[2]
 class Receiver:
     """An rtmidi JACK input connected to the port whose name contains ``port``."""
 
-    def __init__(self, port: str, timeout: float = 5.0):
+    def __init__(self, port: str, timeout: float = 5.0, out: MidiOut | None = None):
+        """``out``: the sending MidiOut in this process; wait until it has noticed this new
+        listener (it then resends every control), instead of a fixed pause."""
         import rtmidi
+
+        heard = out.new_listeners if out is not None else 0
 
         self.midi = rtmidi.MidiIn(rtapi=rtmidi.API_UNIX_JACK, name="lr-test-receiver")
         deadline = time.monotonic() + timeout
@@ -35,7 +39,14 @@ class Receiver:
             time.sleep(0.05)
         self.midi.open_port(match[0])
         self._wait_connected(ports[match[0]], time.monotonic() + timeout)
-        time.sleep(0.4)  # the face engine notices a new listener within 0.25 s
+        if out is None:
+            time.sleep(0.4)  # the face engine notices a new listener within 0.25 s
+            return
+        deadline = time.monotonic() + timeout
+        while out.new_listeners == heard:
+            if time.monotonic() > deadline:
+                raise AssertionError("the MIDI port never noticed its new listener")
+            time.sleep(0.01)
 
     def _wait_connected(self, port: str, deadline: float) -> None:
         """JACK connects asynchronously: wait until the graph shows the connection."""
@@ -85,7 +96,7 @@ def frame(**kw) -> FaceControls:
 
 def test_seven_bit_cc_numbers_values_and_send_on_change(jack_server, port_name):
     out = MidiOut(port_name, api="jack")
-    rx = Receiver(port_name)
+    rx = Receiver(port_name, out=out)
     try:
         out.send(frame(rotation=0.5, jaw=1.0, brow=0.25, stillness=0.0))
         got = rx.messages()
@@ -104,12 +115,12 @@ def test_a_receiver_that_connects_late_gets_every_control_at_once(jack_server, p
     """CCs go out only on change; a DAW connecting while the face holds still must not wait
     for it to move: the port notices the new connection and the next frame resends all."""
     out = MidiOut(port_name, api="jack")
-    first = Receiver(port_name)
+    first = Receiver(port_name, out=out)
     try:
         held = frame(rotation=0.5, jaw=1.0, brow=0.25, stillness=0.0)
         out.send(held)
         assert len(first.messages()) == 5
-        late = Receiver(port_name)
+        late = Receiver(port_name, out=out)
         try:
             out.send(held)  # nothing changed...
             got = late.messages()
@@ -127,7 +138,7 @@ def test_a_receiver_that_connects_late_gets_every_control_at_once(jack_server, p
 
 def test_fourteen_bit_sends_msb_then_lsb(jack_server, port_name):
     out = MidiOut(port_name, api="jack", fourteen_bit=True)
-    rx = Receiver(port_name)
+    rx = Receiver(port_name, out=out)
     try:
         out.send(frame(jaw=0.3))  # 0.3 * 16383 = 4915 -> MSB 38, LSB 51
         got = rx.messages()
@@ -142,7 +153,7 @@ def test_fourteen_bit_sends_msb_then_lsb(jack_server, port_name):
 
 def test_learn_mode_sends_only_the_chosen_control(jack_server, port_name):
     out = MidiOut(port_name, api="jack", learn="brow")
-    rx = Receiver(port_name)
+    rx = Receiver(port_name, out=out)
     try:
         for i in range(20):
             out.send(frame(t=i * 0.1, rotation=i / 20, jaw=i / 20, stillness=1 - i / 20))
@@ -163,7 +174,7 @@ def test_cc_map_file_changes_numbers_and_channel(jack_server, port_name, tmp_pat
     p.write_text("channel = 3\njaw = 70\n")
     cc, channel = load_cc_map(p)
     out = MidiOut(port_name, api="jack", cc_map=cc, channel=channel)
-    rx = Receiver(port_name)
+    rx = Receiver(port_name, out=out)
     try:
         out.send(frame(jaw=1.0))
         got = rx.messages()
