@@ -10,9 +10,9 @@ the face engine's whole loop (OSC included) stopped.
 So a second, port-less JACK client watches the server (:class:`JackMidiPort`, kept by
 :class:`bridge.jack_client.KeptJackClient`, with no process callback at all): while it is
 connected the rtmidi port exists and messages go out; when the server goes away, sending stops
-at once and the rtmidi client is closed (before any client of this process opens again:
-libjack keeps one set of server mappings per process); when the server is back, a new rtmidi
-port is opened.  Each time something new connects to the port (the DAW, a patchbay after a
+at once and the rtmidi client is closed (inside the retire gate of :mod:`bridge.jack_client`;
+rtmidi's wheel brings its own copy of libjack, so its client never shares server mappings with
+JACK-Client's); when the server is back, a new rtmidi port is opened.  Each time something new connects to the port (the DAW, a patchbay after a
 restart) the sender is asked to resend its state (``new_listeners`` changes), so the receiver
 has every control's current value at once even though values are sent only on change.
 """
