@@ -19,8 +19,15 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 
 _done: set[str] = set()  # libjack copies already silenced (paths, or the soname)
+
+
+@functools.cache
+def _system_libjack() -> str | None:
+    """The system libjack's soname (``find_library`` runs ldconfig: ask once)."""
+    return ctypes.util.find_library("jack")
 
 
 def _loaded_copies() -> list[str]:
@@ -38,7 +45,7 @@ def _loaded_copies() -> list[str]:
 def quiet_libjack() -> None:
     """Make libjack's error and info messages go nowhere, in the system libjack and in every
     other copy loaded so far (call again after importing rtmidi; no-op without libjack)."""
-    name = ctypes.util.find_library("jack")
+    name = _system_libjack()
     for target in ([name] if name else []) + _loaded_copies():
         if target in _done:
             continue

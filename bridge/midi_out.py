@@ -38,7 +38,7 @@ JACK_FIRST_CONNECT_S = 2.0
 
 
 @contextlib.contextmanager
-def native_stderr_to_log():
+def _native_stderr_to_log():
     """Collect what C libraries (libjack, alsa-lib inside rtmidi) print to fd 2 and log it at
     debug level instead: the user gets our one-line error, not their chatter."""
     try:
@@ -157,16 +157,18 @@ class MidiOut:
         self._seen_listeners = 0
         if rtapi == rtmidi.API_UNIX_JACK:
             self._open_jack(port_name)
+            self._send_message = self._jack.send
         else:
             quiet_libjack()
             try:
-                with native_stderr_to_log():
+                with _native_stderr_to_log():
                     self._out = rtmidi.MidiOut(rtapi=rtapi, name=port_name)
                     self._out.open_virtual_port(port_name)
             except (rtmidi.RtMidiError, SystemError, RuntimeError) as exc:
                 raise UserError(f"cannot open MIDI port '{port_name}' ({api or 'auto'} API): "
                                 f"{exc}") from None
             self.api_name = rtmidi.get_api_display_name(self._out.get_current_api())
+            self._send_message = self._out.send_message
         log.info("MIDI: virtual port '%s' (%s), channel %d%s%s", port_name, self.api_name,
                  channel, ", 14-bit" if fourteen_bit else "",
                  f", learn mode: {learn} only" if learn else "")
@@ -190,12 +192,6 @@ class MidiOut:
         """New connections to the port noticed so far (JACK only; each one makes the next
         :meth:`send` resend every control)."""
         return self._jack.new_listeners if self._jack is not None else 0
-
-    def _send_message(self, message: list[int]) -> None:
-        if self._jack is not None:
-            self._jack.send(message)
-        else:
-            self._out.send_message(message)
 
     def _values(self, c: FaceControls, t: float) -> dict[str, float]:
         if self.learn is not None:

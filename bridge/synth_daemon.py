@@ -220,7 +220,7 @@ class VoiceRunner:
         from engine.synth.bandpass import OutputStage
 
         ring = resampler = stage = None
-        target = block = 0
+        block = 0
         pending = np.zeros(0, dtype=np.float32)  # resampled voice audio not yet staged
         serial, last_c = 0, None
         incoming, waited = None, 0  # a new image being converted before it is set; iterations
@@ -243,19 +243,17 @@ class VoiceRunner:
                 resampler = (soxr.ResampleStream(sr, ring.rate, 1, dtype="float32",
                                                  quality="HQ") if ring.rate != sr else None)
                 stage, last_c = OutputStage(ring.rate), None
-                target = self.target_fill(ring)
                 block = max(64, self.out.blocksize)
                 pending = np.zeros(0, dtype=np.float32)
                 underruns = ring.underruns
             fill = ring.fill
             t0 = time.perf_counter()
             if ring.primed:  # a stall that (almost) ran the ring dry raises the target
-                ms = self.queue.ms
                 if ring.underruns != underruns:
                     underruns = ring.underruns
                     self.queue.underrun(t0)
-                if self.queue.observe(1e3 * (fill - self.out.blocksize) / ring.rate, t0) != ms:
-                    target = self.target_fill(ring)
+                self.queue.observe(1e3 * (fill - self.out.blocksize) / ring.rate, t0)
+            target = self.target_fill(ring)  # (the queue's target moves: never keep a copy)
             if fill >= target or t0 - rested > MAX_BUSY_S:
                 time.sleep(min(0.004, max(0.0005, (fill - target) / ring.rate)))
                 rested = time.perf_counter()
