@@ -60,21 +60,19 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         description="Latent Resonance bridge: face -> OSC/MIDI controls; latent vectors -> GAN "
                     "spectrograms -> sound over JACK.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers: dict[str, argparse.ArgumentParser] = {}
     for name, module in COMMANDS.items():
         if only is not None and name != only:
             sub.add_parser(name, add_help=False)
             continue
-        try:
-            mod = _load(module)
-        except ModuleNotFoundError as exc:
-            if exc.name and exc.name.startswith("bridge.commands"):
-                continue  # subcommand not built yet
-            raise
+        mod = _load(module)
         p = sub.add_parser(name, help=mod.HELP, description=mod.HELP,
                            formatter_class=argparse.ArgumentDefaultsHelpFormatter)
         mod.add_arguments(p)
         _add_common(p)
         p.set_defaults(_module=module)
+        subparsers[name] = p
+    parser.set_defaults(_subparsers=subparsers)
     return parser
 
 
@@ -92,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if only is not None:
             # parse twice: first to find --config, then again with its values as defaults
-            sub_parser = parser._subparsers._group_actions[0].choices[only]  # noqa: SLF001
+            sub_parser = parser.get_default("_subparsers")[only]
             pre, _ = parser.parse_known_args(argv)
             if getattr(pre, "config", None):
                 apply_config_file(sub_parser, pre.config, section=only)

@@ -109,7 +109,11 @@ class FaceDaemon:
         """Run until the source ends, ``duration`` stream seconds pass, or a signal arrives."""
         handlers = {}
         if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
+            # SIGHUP too: a closed terminal or ssh session ends the run with the recording
+            # flushed, like Ctrl-C and SIGTERM
+            for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+                if sig is None:
+                    continue
                 handlers[sig] = signal.signal(sig, self.stop)
         try:
             if isinstance(self.source, list):

@@ -157,6 +157,10 @@ class GeneratorThread:
                 continue
             try:
                 spec = self.gen.step(now)
+            except RuntimeError as exc:  # the child process was restarted or is not running:
+                log.debug("generator pass skipped: %s", exc)  # (it said so itself, once)
+                spec = None
+                self._stop.wait(0.5)
             except Exception:  # noqa: BLE001 - a generator failure must not kill the daemon
                 log.exception("generator pass failed; keeping the previous sound")
                 spec = None

@@ -38,6 +38,8 @@ log = logging.getLogger("latent_resonance.jack")
 QUIET_S = 0.1
 #: ... and how long to wait for that at most before leaving the client unclosed (seconds)
 CLOSE_WAIT_S = 3.0
+#: a connection whose process callback has not run for this long is reopened (seconds)
+STALLED_S = 3.0
 
 _retiring = 0  # kept clients of this process being retired right now
 _retiring_changed = threading.Condition()
@@ -62,6 +64,7 @@ class KeptJackClient:
         self._process_tid: int | None = None  # libjack's process thread (this connection)
         self._shutdown_tids: set[int] = set()  # libjack threads that ran the shutdown callback
         self._end_cycles = False  # the process callback ends libjack's process thread
+        self._has_process = False  # the current client has a process callback
         self._gone = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._supervise, name=f"jack-{name}",
@@ -81,8 +84,16 @@ class KeptJackClient:
         """Called on the supervisor thread about every 0.25 s while connected."""
 
     def _disconnected(self) -> None:
-        """Called on the supervisor thread when the connection ends, before the close and
-        while no other kept client of this process may open."""
+        """Called on the supervisor thread when the connection ends, at once: stop using
+        what belongs to the old server (no blocking, no calls into libjack)."""
+
+    def _release(self, quiet: bool, server_gone: bool) -> None:
+        """Called on the supervisor thread after :meth:`_disconnected`, once the old server
+        connection is quiet (``quiet``; its server is gone or has let us go, so a libjack call
+        fails fast instead of waiting for an answer) or after :data:`CLOSE_WAIT_S` without
+        (``quiet`` False: keep what would need the server to close), while no other kept
+        client of this process may open.  ``server_gone``: the server went away (else we are
+        closing)."""
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -115,6 +126,7 @@ class KeptJackClient:
             self._shutdown_tids.add(threading.get_native_id())
             self._gone.set()
 
+        self._has_process = cycle is not None
         if cycle is not None:
             client.set_process_callback(process)
         client.set_shutdown_callback(shutdown)
@@ -132,8 +144,14 @@ class KeptJackClient:
         quiet_libjack()  # libjack prints three lines to stderr on every failed attempt
         told = False
         while not self._stop.is_set():
-            with _retiring_changed:  # never open beside a client of a dead server
-                _retiring_changed.wait_for(lambda: _retiring == 0, CLOSE_WAIT_S + 1)
+            # Never open beside a client of a dead server, however long its retiring takes:
+            # libjack would give the new client the old server's graph (its process callback
+            # then never runs -- seen when a 4 s limit here ran out during a slow retire).
+            with _retiring_changed:
+                while _retiring and not self._stop.is_set():
+                    _retiring_changed.wait(0.5)
+            if self._stop.is_set():
+                break
             try:
                 client = self._open()
             except (jack.JackError, OSError) as exc:
@@ -149,11 +167,22 @@ class KeptJackClient:
             self.connections += 1
             log.info("JACK: client %s at %d Hz, period %d%s", client.name, client.samplerate,
                      client.blocksize, " (reconnected)" if self.connections > 1 else "")
+            since, cycles = time.monotonic(), self._cycles
+            stalled = False
             while not self._stop.is_set() and not self._gone.is_set():
                 self._gone.wait(0.25)
-                if not self._gone.is_set():
-                    self._tick(client)
-            server_gone = self._gone.is_set() and not self._stop.is_set()
+                if self._gone.is_set():
+                    break
+                self._tick(client)
+                if (self._has_process and self._cycles == cycles
+                        and time.monotonic() - since > STALLED_S):
+                    # libjack sometimes hands a reconnected client a dead server's graph, and
+                    # its process callback never runs: a silent synth; a fresh client works
+                    log.warning("JACK never ran the process callback of %s; reconnecting",
+                                client.name)
+                    stalled = True
+                    break
+            server_gone = (self._gone.is_set() or stalled) and not self._stop.is_set()
             if server_gone:
                 log.warning("JACK server went away; %s keeps running and reconnects when it "
                             "returns", self.who)
@@ -168,13 +197,14 @@ class KeptJackClient:
             _retiring += 1
         try:
             self._disconnected()
-            self._close_when_quiet(client, server_gone)
+            quiet = self._close_when_quiet(client, server_gone)
+            self._release(quiet, server_gone)
         finally:
             with _retiring_changed:
                 _retiring -= 1
                 _retiring_changed.notify_all()
 
-    def _close_when_quiet(self, client, server_gone: bool) -> None:
+    def _close_when_quiet(self, client, server_gone: bool) -> bool:
         # after the server went away, libjack's process thread may wait forever in libjack,
         # outside Python: only the thread(s) that ran the shutdown callback must have ended
         waited_for = set(self._shutdown_tids)
@@ -190,15 +220,20 @@ class KeptJackClient:
             if self._cycles != cycles:
                 cycles, idle_since = self._cycles, now
             elif now - idle_since >= QUIET_S and not any(map(_thread_alive, waited_for)):
-                try:
-                    client.deactivate()
-                    client.close()
-                except Exception:  # noqa: BLE001 - closing is best effort (server may be gone)
-                    pass
-                return
+                # each step on its own: deactivating on a dead server fails, and a client
+                # left open then keeps libjack's mappings of that server for the next client
+                # of this process (whose process callback then never runs)
+                for step in (client.deactivate, client.close):
+                    try:
+                        step()
+                    except Exception:  # noqa: BLE001 - best effort: the server may be gone
+                        pass
+                log.debug("JACK: client %s closed", self.name)
+                return True
         log.warning("JACK client %s stayed busy; left it open (it holds a little memory)",
                     self.name)
         self.unclosed.append(client)  # a reference, so garbage collection never closes it
+        return False
 
 
 def _thread_alive(native_id: int) -> bool:

@@ -21,9 +21,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from bridge.jack_client import KeptJackClient
-from bridge.libjack import quiet_libjack
+from bridge.libjack import quiet_libjack, server_identity
+
+#: how long to wait for a stopping JACK server to exit before rtmidi's client is closed
+#: (seconds); after that the client is left unclosed
+SERVER_EXIT_WAIT_S = 10.0
 
 log = logging.getLogger("latent_resonance.midi")
 
@@ -38,6 +43,8 @@ class JackMidiPort(KeptJackClient):
         super().__init__(f"{port} (watch)"[:63], "the face engine", retry_s=retry_s)
         self.port_name = port
         self._out = None  # the rtmidi MidiOut while connected
+        self._closing = None  # the rtmidi MidiOut of a connection that ended, until released
+        self._server_id = None  # the socket identity of the server rtmidi's client is on
         self._lock = threading.Lock()  # send() against the supervisor swapping _out
         #: times a new connection was made to the port (a DAW, a patchbay, after a restart):
         #: the sender resends its state when this changes
@@ -69,6 +76,7 @@ class JackMidiPort(KeptJackClient):
             return
         with self._lock:
             self._out = out
+        self._server_id = server_identity()
 
     def _tick(self, client) -> None:
         """Notice new connections to the port by looking at the graph (no callback: a Python
@@ -86,10 +94,35 @@ class JackMidiPort(KeptJackClient):
 
     def _disconnected(self) -> None:
         self._listeners = set()
-        with self._lock:
-            out, self._out = self._out, None
-        if out is not None:
-            try:
-                out.close_port()  # waits at most 1 s for rtmidi's (C) thread to drain
-            finally:
-                out.delete()  # closes rtmidi's JACK client
+        with self._lock:  # from now on send() drops messages; the port is closed later
+            self._closing, self._out = self._out, None
+
+    def _release(self, quiet: bool, server_gone: bool) -> None:
+        """Close rtmidi's client once its server has exited.  rtmidi's calls hold Python's
+        interpreter lock while libjack waits for the server's answer: closing the port while
+        jackd was still shutting down (it lets the watching client go before rtmidi's) blocked
+        there for good, and with it every thread of the process -- the synth's voice and OSC
+        in ``live``, and the code that would have killed jackd -- seen about one restart in
+        ten.  Once the server is gone the same calls fail at once.  The server is known gone
+        when its socket (see :func:`bridge.libjack.server_identity`) is no longer the one
+        rtmidi's client connected to; a server that never exits leaves the client unclosed."""
+        out, self._closing = self._closing, None
+        if out is None:
+            return
+        if not server_gone:  # our own close: the server is alive and answers
+            gone = True
+        else:
+            deadline = time.monotonic() + SERVER_EXIT_WAIT_S
+            while self._server_id is not None and server_identity() == self._server_id:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.02)
+            gone = self._server_id is None or server_identity() != self._server_id
+        if not (quiet and gone):  # the server still holds us: a close could wait forever
+            log.warning("JACK MIDI: the old server has not exited; its port is left open")
+            self.unclosed.append(out)
+            return
+        try:
+            out.close_port()  # waits at most 1 s for rtmidi's (C) thread to drain
+        finally:
+            out.delete()  # closes rtmidi's JACK client

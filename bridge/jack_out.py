@@ -49,6 +49,11 @@ class RingBuffer:
         """Samples ready to be read."""
         return self._w - self._r
 
+    @property
+    def space(self) -> int:
+        """Samples that can be written now without a short write."""
+        return self.capacity - (self._w - self._r)
+
     def write(self, x: np.ndarray) -> int:
         """Append ``x`` (producer side); returns samples written (fewer when nearly full)."""
         n = min(len(x), self.capacity - self.fill)
@@ -82,7 +87,7 @@ class RingBuffer:
 class JackOutput(KeptJackClient):
     """Keeps a JACK client with two output ports connected, reconnecting when needed.
 
-    ``ring_seconds``: ring capacity; ``connect``: auto-connect to the first two physical
+    ``ring_seconds``: ring capacity (at least; it holds a power of two samples); ``connect``: auto-connect to the first two physical
     playback ports (``system:playback_*``).  ``ring`` is None while no server is connected.
     ``server`` overrides ``$JACK_DEFAULT_SERVER``.
     """
@@ -93,7 +98,9 @@ class JackOutput(KeptJackClient):
         self.auto_connect = connect
         self.ring_seconds = ring_seconds
         self.ring: RingBuffer | None = None
+        #: JACK period in frames (follows a change made while connected)
         self.blocksize = 0
+        self._told_blocksize = 0
         self.underruns_before = 0  #: underruns counted by rings of earlier connections
         self._next_ring: RingBuffer | None = None
 
@@ -114,7 +121,9 @@ class JackOutput(KeptJackClient):
         self._next_ring = ring
 
         def cycle(frames: int) -> None:
-            """Copy only -- no allocation of audio memory, no locks."""
+            """Copy only -- no allocation of audio memory, no locks.  Notes the period, which
+            the server may change at run time (the voice thread follows it)."""
+            self.blocksize = frames
             a = out1.get_array()
             ring.read_into(a)
             out2.get_array()[:] = a
@@ -135,8 +144,13 @@ class JackOutput(KeptJackClient):
             if not playback:
                 log.info("no physical playback ports to connect to; connect %s:out_1/out_2 "
                          "by hand", client.name)
-        self.blocksize = client.blocksize
+        self.blocksize = self._told_blocksize = client.blocksize
         self.ring = self._next_ring
+
+    def _tick(self, client) -> None:
+        if self.blocksize != self._told_blocksize:
+            log.info("JACK: period is now %d frames", self.blocksize)
+            self._told_blocksize = self.blocksize
 
     def _disconnected(self) -> None:
         ring, self.ring = self.ring, None

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Iterator
 
 from bridge.errors import UserError
+
+log = logging.getLogger("latent_resonance.files")
 
 
 def iter_jsonl(path: str | Path, what: str, expect: str = "a JSON object",
@@ -15,7 +18,9 @@ def iter_jsonl(path: str | Path, what: str, expect: str = "a JSON object",
 
     ``what`` names the file kind in messages ("recording"); ``expect`` says what a line must
     hold.  A missing or unreadable file, a line that is not JSON, not an object, or not UTF-8
-    raises ``error`` (a UserError: one line, CLI exit code 2).
+    raises ``error`` (a UserError: one line, CLI exit code 2).  A last line that is not JSON
+    and has no newline -- a write cut short by power loss, a full disk or SIGKILL -- is
+    dropped with a warning instead, so everything written before it stays usable.
     """
     p = Path(path)
     try:
@@ -36,6 +41,10 @@ def iter_jsonl(path: str | Path, what: str, expect: str = "a JSON object",
                 try:
                     obj = json.loads(line)
                 except json.JSONDecodeError as exc:
+                    if not line.endswith("\n"):  # only the last line can lack one: cut short
+                        log.warning("%s: the last line was cut short (not valid JSON, no "
+                                    "newline); it is dropped", where)
+                        return
                     raise error(f"{where}: not valid JSON ({exc.msg})") from None
                 if not isinstance(obj, dict):
                     raise error(f"{where}: expected {expect}, got {type(obj).__name__}")

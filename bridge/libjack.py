@@ -20,6 +20,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import os
 
 _done: set[str] = set()  # libjack copies already silenced (paths, or the soname)
 
@@ -73,3 +74,21 @@ def jack_running() -> bool:
         return False
     client.close()
     return True
+
+
+def server_socket(server: str | None = None) -> str:
+    """Where a JACK2 server named ``server`` (else ``$JACK_DEFAULT_SERVER``, else "default")
+    of this user listens: ``$JACK_TMP_DIR`` (default ``/dev/shm``) ``/jack_NAME_UID_0``.
+    jackd removes it when it exits; a new server makes a new one (a new inode)."""
+    name = server or os.environ.get("JACK_DEFAULT_SERVER") or "default"
+    tmp = os.environ.get("JACK_TMP_DIR", "/dev/shm")
+    return os.path.join(tmp, f"jack_{name}_{os.getuid()}_0")
+
+
+def server_identity(server: str | None = None) -> tuple[int, int] | None:
+    """(device, inode) of the running server's socket, or None when there is none to see."""
+    try:
+        st = os.stat(server_socket(server))
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)

@@ -19,7 +19,6 @@ hundred floats is never cut.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import math
@@ -32,6 +31,7 @@ from pythonosc import osc_packet
 from pythonosc.dispatcher import Dispatcher
 from pythonosc.osc_server import BlockingOSCUDPServer
 
+from bridge.access import REPLIES_PER_DATAGRAM, SenderLimits, peer_allowed
 from bridge.address_table import FACE_ADDRESSES, SYNTH_ADDRESSES, Address
 from bridge.synth_state import SynthState
 
@@ -228,69 +228,103 @@ def apply_message(ctx: OscContext, path: str, args: Iterable, errors: ErrorLog) 
 _BUNDLE = b"#bundle\x00"
 
 
-def bundle_ok(data: bytes, depth: int = 0) -> bool:
-    """Whether a packet's framing is sound (4-byte aligned; element sizes > 0, inside
-    the packet, each element a message or a bundle; nesting at most 8 deep).
+def count_messages(data: bytes, depth: int = 0) -> int | None:
+    """The number of OSC messages in a packet whose framing is sound, else None.
 
-    Checked before python-osc sees the packet: python-osc 1.10 loops forever on a bundle
-    element with a negative size and logs to the root logger on unknown elements.
+    Sound: 4-byte aligned; element sizes > 0 and inside the packet, each element a message or a
+    bundle; nesting at most 8 deep.  Checked before python-osc sees the packet: python-osc 1.10
+    loops forever on a bundle element with a negative size and logs to the root logger on
+    unknown elements; and the count lets a sender's budget act before anything is parsed.
     """
     if len(data) % 4:  # OSC packets are 4-byte aligned; python-osc would zero-pad a cut float
-        return False
+        return None
     if not data.startswith(_BUNDLE):
-        return data[:1] == b"/"
+        return 1 if data[:1] == b"/" else None
     if depth > 8 or len(data) < 16:
-        return False
-    i = 16  # prefix + 8-byte timetag
+        return None
+    i, n = 16, 0  # prefix + 8-byte timetag
     while i < len(data):
         if i + 4 > len(data):
-            return False
+            return None
         size = int.from_bytes(data[i:i + 4], "big", signed=True)
         i += 4
         if size <= 0 or size % 4 or i + size > len(data):
-            return False
-        if not bundle_ok(data[i:i + size], depth + 1):
-            return False
+            return None
+        inner = count_messages(data[i:i + size], depth + 1)
+        if inner is None:
+            return None
+        n += inner
         i += size
-    return True
+    return n
+
+
+def bundle_ok(data: bytes) -> bool:
+    """Whether a packet's framing is sound (see :func:`count_messages`)."""
+    return count_messages(data) is not None
+
+
+#: addresses whose only effect is a reply: skipped once the sender's reply budget is spent,
+#: so a datagram full of them costs no more than it may be answered
+QUERIES = frozenset({"/lr/status", STATE})
+
+
+def summarise_errors(texts: list[str], total: int) -> tuple:
+    """One ``/lr/error`` for a packet's rejected messages: the text itself for one, else how
+    many of ``total`` were rejected and the first reason."""
+    if len(texts) == 1:
+        return (ERROR, texts[0])
+    return (ERROR, f"{len(texts)} of {total} messages in the bundle were rejected; "
+                   f"first: {texts[0]}")
 
 
 class _Dispatcher(Dispatcher):
-    """Routes every message through :func:`apply_message`; unparsable packets get an error."""
+    """Routes every message through :func:`apply_message`, within the sender's budgets
+    (:class:`bridge.access.SenderLimits`): a datagram over its message budget is dropped
+    unparsed; replies are at most ``REPLIES_PER_DATAGRAM`` per datagram and within the
+    sender's reply rate, errors of one bundle summarised into one."""
 
-    def __init__(self, ctx: OscContext, errors: ErrorLog):
+    def __init__(self, ctx: OscContext, errors: ErrorLog, limits: SenderLimits):
         super().__init__(strict_timing=False)
-        self.ctx, self.errors = ctx, errors
+        self.ctx, self.errors, self.limits = ctx, errors, limits
 
     def call_handlers_for_packet(self, data: bytes, client_address) -> list:
-        if not bundle_ok(data):
+        n = count_messages(data)
+        if n is None:
             self.errors("malformed packet", "malformed OSC packet (bad framing)")
-            return [(ERROR, "malformed OSC packet")]
+            return self._one_error("malformed OSC packet", client_address)
+        if not self.limits.admit(client_address, n):
+            self.errors("flood", f"OSC from {client_address[0]}:{client_address[1]} over "
+                                 f"its budget; datagrams dropped unread")
+            return []
         try:
             messages = [m.message for m in osc_packet.OscPacket(data).messages]
         except osc_packet.ParseError as exc:
             self.errors("malformed packet", f"malformed OSC packet ({str(exc)[:80]})")
-            return [(ERROR, "malformed OSC packet")]
+            return self._one_error("malformed OSC packet", client_address)
         except Exception as exc:  # noqa: BLE001 - python-osc raises odd things on garbage
             self.errors("malformed packet", f"malformed OSC packet ({type(exc).__name__})")
-            return [(ERROR, "malformed OSC packet")]
-        replies = []
+            return self._one_error("malformed OSC packet", client_address)
+        replies, failed = [], []  # replies already charged to the sender; error texts
         for m in messages:
+            if m.address in QUERIES and not self._may_reply(replies, client_address):
+                continue
             r = apply_message(self.ctx, m.address, m.params, self.errors)
-            if r is not None:
+            if r is None:
+                continue
+            if r[0] == ERROR:
+                failed.append(r[1])
+            else:  # only queries reply, and theirs was charged above
                 replies.append(r)
+        if failed and self._may_reply(replies, client_address):
+            replies.append(summarise_errors(failed, len(messages)))
         return replies
 
+    def _may_reply(self, replies: list, sender) -> bool:
+        """Whether one more reply may go to ``sender`` in this datagram (charged if so)."""
+        return len(replies) < REPLIES_PER_DATAGRAM and self.limits.reply(sender)
 
-def parse_allow(cidrs: Iterable[str]) -> list:
-    """``--allow`` values -> ip networks; ValueError with the bad value."""
-    nets = []
-    for c in cidrs:
-        try:
-            nets.append(ipaddress.ip_network(c, strict=False))
-        except ValueError:
-            raise ValueError(f"--allow {c!r} is not an address or CIDR (e.g. 192.168.1.0/24)")
-    return nets
+    def _one_error(self, text: str, sender) -> list:
+        return [(ERROR, text)] if self.limits.reply(sender) else []
 
 
 class _Server(BlockingOSCUDPServer):
@@ -299,11 +333,7 @@ class _Server(BlockingOSCUDPServer):
 
     def verify_request(self, request, client_address) -> bool:
         """Accept datagrams only from loopback and ``--allow`` networks (content checked later)."""
-        try:
-            ip = ipaddress.ip_address(client_address[0])
-        except ValueError:
-            return False
-        if ip.is_loopback or any(ip in n for n in self.allow):
+        if peer_allowed(client_address[0], self.allow):
             return True
         log.debug("dropped OSC from %s (not in --allow)", client_address[0])
         return False
@@ -318,7 +348,8 @@ class OscServer:
     def __init__(self, ctx: OscContext, host: str = "127.0.0.1", port: int = 9000,
                  allow: Iterable = ()):
         self.errors = ErrorLog()
-        self._server = _Server((host, port), _Dispatcher(ctx, self.errors))
+        self.limits = SenderLimits()
+        self._server = _Server((host, port), _Dispatcher(ctx, self.errors, self.limits))
         self._server.allow = list(allow)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.2,),

@@ -13,9 +13,19 @@ the ``values`` callable.  No library serves OSCQuery from Python with zeroconf a
 source, and the protocol is a few JSON objects over HTTP, so it is written here on the standard
 library's ``ThreadingHTTPServer``.
 
+Who may read it: the peers the OSC port accepts (loopback and ``--allow`` networks), asking by
+a ``Host`` that names this machine (localhost, 127.0.0.1, [::1], the bound address, the host
+name, ``NAME.local``, the machine's own addresses, with or without the port) -- a web page
+that reaches the port by DNS rebinding sends its own name and gets 421.  Each connection may
+idle at most :data:`HANDLER_TIMEOUT_S`, at most :data:`MAX_CONNECTIONS` are served at once (the
+next ones are closed unanswered), so idle sockets cannot use up threads or descriptors.
+
 Advertising uses ``zeroconf`` (``_oscjson._tcp`` for the HTTP server, ``_osc._udp`` for the OSC
-port).  mDNS is best effort: when it fails (no multicast, no interfaces) a warning is logged and
-the HTTP server keeps serving.
+port), only on the interfaces the daemon is bound to, with their real addresses: bound to
+loopback, nothing is advertised unless asked (``--advertise``; same-machine hosts find OSCQuery
+on its known port); bound to one address, that interface; bound to ``0.0.0.0``, every interface
+but loopback.  mDNS is best effort: when it fails (no multicast, no interfaces) a warning is
+logged and the HTTP server keeps serving.
 """
 
 from __future__ import annotations
@@ -29,6 +39,7 @@ from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
 
+from bridge.access import peer_allowed, peer_ip
 from bridge.address_table import FACE_ADDRESSES, SYNTH_ADDRESSES, Address
 
 log = logging.getLogger("latent_resonance.oscquery")
@@ -46,6 +57,11 @@ EXTENSIONS = {"ACCESS": True, "VALUE": True, "RANGE": True, "DESCRIPTION": True,
               "PATH_ADDED": False, "PATH_REMOVED": False}
 
 ValuesFn = Callable[[], Mapping[str, tuple]]
+
+#: seconds a connection may take to send its request (and to take the reply)
+HANDLER_TIMEOUT_S = 5.0
+#: connections served at once; more are closed at once, unanswered
+MAX_CONNECTIONS = 16
 
 #: Addresses the synth daemon accepts, in table order (a path may appear once only).
 DAEMON_ADDRESSES: tuple[Address, ...] = FACE_ADDRESSES + SYNTH_ADDRESSES
@@ -133,6 +149,7 @@ def find_node(root: dict, path: str) -> dict | None:
 
 class _Handler(BaseHTTPRequestHandler):
     server_version = "latent-resonance-oscquery/1"
+    timeout = HANDLER_TIMEOUT_S  # socket timeout for the whole exchange (StreamRequestHandler)
     # set on the subclass made per server
     oscq: OSCQueryServer
 
@@ -153,11 +170,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.do_GET()
 
     def do_GET(self):  # noqa: N802
+        host = self.headers.get("Host")
+        if host is not None and not self.oscq.host_ok(host):
+            log.debug("OSCQuery: refused Host %r from %s", host[:80], self.client_address[0])
+            self._send(421, {"ERROR": "this server answers only requests that name this "
+                                      "machine in their Host header"})
+            return
         url = urlsplit(self.path)
         path = unquote(url.path) or "/"
         query = unquote(url.query)
         if query == "HOST_INFO":
-            self._send(200, self.oscq.host_info())
+            self._send(200, self.oscq.host_info(self.connection.getsockname()[0]))
             return
         try:
             root = self.oscq.namespace()
@@ -179,27 +202,63 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, {query: node[query]})
 
 
+class _HTTPServer(ThreadingHTTPServer):
+    """``ThreadingHTTPServer`` that serves only allowed peers, at most ``MAX_CONNECTIONS`` at
+    once (one thread each); the others are closed before a thread is made for them."""
+
+    daemon_threads = True
+    allow: list = []
+
+    def __init__(self, *a, **kw):
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        super().__init__(*a, **kw)
+
+    def verify_request(self, request, client_address) -> bool:
+        if not peer_allowed(client_address[0], self.allow):
+            log.debug("OSCQuery: refused %s (not in --allow)", client_address[0])
+            return False
+        if not self._slots.acquire(blocking=False):
+            log.debug("OSCQuery: %d connections open; closed one from %s", MAX_CONNECTIONS,
+                      client_address[0])
+            return False
+        return True
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def handle_error(self, request, client_address):  # a client's timeout or reset: not ours
+        log.debug("OSCQuery: connection from %s ended badly", client_address[0])
+
+
 class OSCQueryServer:
     """A running OSCQuery HTTP server (and, when possible, its zeroconf adverts).
 
-    ``port`` is the bound HTTP port (useful when started with port 0); ``close()`` stops
-    serving and withdraws the adverts.
+    ``port`` is the bound HTTP port (useful when started with port 0); ``allow``: networks
+    (besides loopback) that may read it; ``advertise``: None advertises unless bound to
+    loopback, True/False force it.  ``close()`` stops serving and withdraws the adverts.
     """
 
     def __init__(self, port: int, osc_port: int, values: ValuesFn, name: str = "latent-resonance",
-                 host: str = "127.0.0.1", advertise: bool = True):
+                 host: str = "127.0.0.1", advertise: bool | None = None, allow=()):
         self.name = name
         self.host = host
         self.osc_port = int(osc_port)
         self._values = values
         handler = type("Handler", (_Handler,), {"oscq": self})
         try:
-            self._httpd = ThreadingHTTPServer((host, int(port)), handler)
+            self._httpd = _HTTPServer((host, int(port)), handler)
         except OSError as exc:  # the daemon decides: warn and run without discovery
             raise OSError(exc.errno, f"OSCQuery: cannot listen on {host}:{port}: "
                                      f"{exc.strerror}") from None
-        self._httpd.daemon_threads = True
+        self._httpd.allow = list(allow)
         self.port = self._httpd.server_address[1]
+        self._hosts = _own_names(host)
+        self.advertised: list[str] = []  #: addresses the adverts name (once registered)
+        if advertise is None:
+            advertise = not _is_loopback(host)
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="oscquery-http",
                                         daemon=True)
         self._thread.start()
@@ -219,21 +278,44 @@ class OSCQueryServer:
     def namespace(self) -> dict:
         return build_namespace(self._values())
 
-    def host_info(self) -> dict:
-        return {"NAME": self.name, "OSC_IP": self.host, "OSC_PORT": self.osc_port,
+    def host_ok(self, host: str) -> bool:
+        """Whether an HTTP ``Host`` value names this machine (see the module docstring)."""
+        h = host.strip().lower()
+        if h.startswith("["):  # [v6] or [v6]:port
+            name, _, rest = h[1:].partition("]")
+            if rest not in ("", f":{self.port}"):
+                return False
+        else:
+            name, _, port = h.partition(":")
+            if port not in ("", str(self.port)):
+                return False
+        return name.rstrip(".") in self._hosts
+
+    def host_info(self, local_ip: str | None = None) -> dict:
+        """HOST_INFO; ``local_ip``: the address the asking connection reached (what a client
+        should send OSC to when the daemon is bound to every interface)."""
+        ip = self.host
+        if _is_wildcard(ip):
+            mapped = peer_ip(local_ip) if local_ip else None
+            ip = str(mapped) if mapped is not None else _primary_ip()
+        return {"NAME": self.name, "OSC_IP": ip, "OSC_PORT": self.osc_port,
                 "OSC_TRANSPORT": "UDP", "EXTENSIONS": EXTENSIONS}
 
     def _advertise(self) -> None:
         try:
             from zeroconf import IPVersion, ServiceInfo, Zeroconf
 
-            ip = self.host if self.host not in ("0.0.0.0", "") else _primary_ip()
+            ips = _advertised_ips(self.host)
+            if not ips:
+                log.info("zeroconf: no interface to advertise on besides loopback")
+                return
             hostname = socket.gethostname().split(".")[0] or "localhost"
-            infos = [ServiceInfo(kind, f"{self.name}.{kind}", addresses=[socket.inet_aton(ip)],
+            infos = [ServiceInfo(kind, f"{self.name}.{kind}",
+                                 addresses=[socket.inet_aton(ip) for ip in ips],
                                  port=p, properties={}, server=f"{hostname}.local.")
                      for kind, p in (("_oscjson._tcp.local.", self.port),
                                      ("_osc._udp.local.", self.osc_port))]
-            zc = Zeroconf(ip_version=IPVersion.V4Only)
+            zc = Zeroconf(interfaces=ips, ip_version=IPVersion.V4Only)
             with self._zc_lock:
                 if self._closed:
                     zc.close()
@@ -243,7 +325,9 @@ class OSCQueryServer:
                 zc.register_service(info, allow_name_change=True)
                 with self._zc_lock:
                     self._infos.append(info)
-            log.info("zeroconf: advertised %s as _oscjson._tcp and _osc._udp", self.name)
+            self.advertised = ips
+            log.info("zeroconf: advertised %s as _oscjson._tcp and _osc._udp on %s", self.name,
+                     ", ".join(ips))
         except Exception as exc:  # mDNS is optional: never fail the daemon for it
             if self._closed:  # closed while registering: nothing to report
                 return
@@ -274,6 +358,60 @@ class OSCQueryServer:
         self.close()
 
 
+def _is_wildcard(host: str) -> bool:
+    return host in ("", "0.0.0.0", "::")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    ip = peer_ip(host)
+    return ip is not None and ip.is_loopback
+
+
+def _interface_ips() -> list[str]:
+    """IPv4 addresses of this machine's interfaces, loopback excluded (``ifaddr``, which
+    zeroconf itself uses)."""
+    import ifaddr
+
+    out = []
+    for adapter in ifaddr.get_adapters():
+        for a in adapter.ips:
+            if isinstance(a.ip, str) and not a.ip.startswith("127.") and a.ip not in out:
+                out.append(a.ip)
+    return out
+
+
+def _advertised_ips(host: str) -> list[str]:
+    """The IPv4 addresses to advertise for a daemon bound to ``host``."""
+    if _is_wildcard(host):
+        return _interface_ips()
+    if host == "localhost":
+        return ["127.0.0.1"]
+    ip = peer_ip(host)
+    return [str(ip)] if ip is not None and ip.version == 4 else []
+
+
+def _own_names(host: str) -> frozenset[str]:
+    """Lower-case names and addresses by which a client on a machine may name this one."""
+    names = {"localhost", "127.0.0.1", "::1"}
+    bound = peer_ip(host)
+    if bound is not None and not _is_wildcard(host):
+        names.add(str(bound))
+    elif not _is_wildcard(host):
+        names.add(host.lower())
+    hostname = socket.gethostname().lower()
+    if hostname:
+        short = hostname.split(".")[0]
+        names |= {hostname, short, f"{short}.local"}
+    if not _is_loopback(host):
+        try:
+            names |= set(_interface_ips())
+        except Exception:  # noqa: BLE001 - the names above still work
+            pass
+    return frozenset(names)
+
+
 def _primary_ip() -> str:
     """The address of the interface that routes outward (no packet is sent)."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -287,14 +425,18 @@ def _primary_ip() -> str:
 
 
 def start_oscquery(port: int, osc_port: int, values: ValuesFn, name: str = "latent-resonance",
-                   host: str = "127.0.0.1", advertise: bool = True) -> OSCQueryServer:
+                   host: str = "127.0.0.1", advertise: bool | None = None,
+                   allow=()) -> OSCQueryServer:
     """Serve the daemon's OSCQuery namespace on HTTP ``port`` (0 = any free port).
 
     ``values()`` returns ``{path: tuple of current argument values}`` for the addresses whose
     state the daemon knows (e.g. ``{"/lr/synth/speed": (1.0,), "/lr/latent": (z0, z1, ...)}``);
     it is called once per HTTP request from a server thread, so it must be cheap and thread-safe
     (return a copy).  ``osc_port`` is the daemon's OSC UDP port, announced in HOST_INFO and as
-    ``_osc._udp``.  Returns the server; call ``close()`` on shutdown.  Raises OSError (with a
-    one-line message) when the HTTP port cannot be bound; zeroconf failures only log a warning.
+    ``_osc._udp``.  ``allow``: the OSC port's ``--allow`` networks; ``advertise``: see
+    :class:`OSCQueryServer`.  Returns the server; call ``close()`` on shutdown.  Raises OSError
+    (with a one-line message) when the HTTP port cannot be bound; zeroconf failures only log a
+    warning.
     """
-    return OSCQueryServer(port, osc_port, values, name=name, host=host, advertise=advertise)
+    return OSCQueryServer(port, osc_port, values, name=name, host=host, advertise=advertise,
+                          allow=allow)

@@ -79,17 +79,22 @@ class RecordingWriter:
     """Append frames to a ``.jsonl`` file; ``close()`` (or the context manager) flushes.
 
     Lines are flushed to the OS every ``flush_every`` frames so a killed process loses at most
-    that many.  Opening a path in a missing directory is a UserError.
+    that many (and a line cut by the kill is dropped when the file is read).  An existing file
+    is never replaced unless ``overwrite``; that and a path in a missing directory are
+    RecordingErrors.
     """
 
-    def __init__(self, path: str | Path, flush_every: int = 30):
+    def __init__(self, path: str | Path, flush_every: int = 30, overwrite: bool = False):
         self.path = Path(path)
         self.flush_every = max(1, int(flush_every))
         self.count = 0
         try:
-            self._fh = self.path.open("w", encoding="utf-8")
+            self._fh = self.path.open("w" if overwrite else "x", encoding="utf-8")
+        except FileExistsError:
+            raise RecordingError(f"recording {self.path} exists; choose another name or pass "
+                                 f"--force to replace it") from None
         except OSError as exc:
-            raise UserError(f"cannot write recording {self.path}: {exc.strerror}") from None
+            raise RecordingError(f"cannot write recording {self.path}: {exc.strerror}") from None
 
     def write(self, c: FaceControls) -> None:
         self._fh.write(format_line(c) + "\n")
@@ -109,9 +114,9 @@ class RecordingWriter:
         self.close()
 
 
-def write_recording(path: str | Path, frames) -> int:
+def write_recording(path: str | Path, frames, overwrite: bool = True) -> int:
     """Write an iterable of :class:`FaceControls`; returns the number of lines."""
-    with RecordingWriter(path) as w:
+    with RecordingWriter(path, overwrite=overwrite) as w:
         for c in frames:
             w.write(c)
         return w.count

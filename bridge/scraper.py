@@ -6,6 +6,11 @@ links page by page.  Previews (``preview-hq-ogg`` / ``preview-hq-mp3``) are down
 ``OUT/<id>_<sanitised name>.<ext>`` through a ``.part`` file; existing files are skipped
 (resume).  429 and 5xx answers and network errors are retried with exponential back-off
 (honouring ``Retry-After``); a broken preview is reported and skipped.
+
+The key goes only to the API's own scheme and host: a ``next`` link or a redirect to anywhere
+else is fetched without it.  Previews must be ``http(s)`` URLs (a ``file://`` one would copy a
+local file into the dataset); bodies are capped (:data:`MAX_JSON_BYTES`,
+:data:`MAX_PREVIEW_BYTES`).
 """
 
 from __future__ import annotations
@@ -26,6 +31,10 @@ from bridge.errors import UserError
 DEFAULT_BASE_URL = "https://freesound.org/apiv2"
 ENV_KEY = "FREESOUND_API_KEY"
 FIELDS = "id,name,duration,previews,license,username"
+#: largest search page and preview accepted (bytes): a hostile or broken server cannot fill
+#: memory or the disk
+MAX_JSON_BYTES = 8 << 20
+MAX_PREVIEW_BYTES = 64 << 20
 log = logging.getLogger("latent_resonance.scrape")
 
 
@@ -60,6 +69,33 @@ def sanitise(name: str, max_len: int = 80) -> str:
     return stem or "sound"
 
 
+def _origin(url: str) -> tuple[str, str]:
+    u = urllib.parse.urlsplit(url)
+    return (u.scheme.lower(), (u.hostname or "").lower() + (f":{u.port}" if u.port else ""))
+
+
+class _KeepKeyHome(urllib.request.HTTPRedirectHandler):
+    """Follow redirects, but the Authorization header only to the API's own origin."""
+
+    def __init__(self, home: tuple[str, str]):
+        self.home = home
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is not None and _origin(newurl) != self.home:
+            for h in [k for k in new.headers if k.lower() == "authorization"]:
+                del new.headers[h]
+            new.unredirected_hdrs.pop("Authorization", None)
+        return new
+
+
+def _read_capped(resp, limit: int, url: str) -> bytes:
+    body = resp.read(limit + 1)
+    if len(body) > limit:
+        raise ScrapeError(f"{_short(url)} sent more than {limit >> 20} MB; skipped")
+    return body
+
+
 class FreesoundClient:
     """Minimal Freesound APIv2 client (stdlib urllib).  ``backoff_s`` is the first retry wait."""
 
@@ -68,21 +104,25 @@ class FreesoundClient:
         self._key = api_key
         self.base_url = base_url.rstrip("/")
         self.retries, self.backoff_s, self.timeout_s = retries, backoff_s, timeout_s
+        self._home = _origin(self.base_url)
+        self._opener = urllib.request.build_opener(_KeepKeyHome(self._home))
 
     def _redact(self, text: str) -> str:
         return text.replace(self._key, "***") if self._key else text
 
-    def _open(self, url: str, auth: bool) -> bytes:
-        """GET ``url`` with retries on 429/5xx/network errors; returns the body."""
+    def _open(self, url: str, auth: bool, limit: int = MAX_JSON_BYTES) -> bytes:
+        """GET ``url`` with retries on 429/5xx/network errors; returns the body (at most
+        ``limit`` bytes).  The key is sent only when ``auth`` and ``url`` is the API's own
+        scheme and host."""
         headers = {"User-Agent": "latent-resonance-scraper/0.1"}
-        if auth:
+        if auth and _origin(url) == self._home:
             headers["Authorization"] = f"Token {self._key}"
         wait = self.backoff_s
         for attempt in range(self.retries + 1):
             try:
                 req = urllib.request.Request(url, headers=headers)
-                with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:
-                    return resp.read()
+                with self._opener.open(req, timeout=self.timeout_s) as resp:
+                    return _read_capped(resp, limit, url)
             except urllib.error.HTTPError as exc:
                 status = exc.code
                 if status == 401:
@@ -129,10 +169,17 @@ class FreesoundClient:
                 raise ScrapeError("unexpected search response (not Freesound JSON)") from None
             yield from results
             url = page.get("next")
+            if url is not None and (not isinstance(url, str) or
+                                    _origin(url)[0] not in ("http", "https")):
+                raise ScrapeError("unexpected search response (a 'next' link that is not "
+                                  "an http(s) URL)")
 
     def download(self, url: str, dest: Path) -> Path:
-        """Download a preview to ``dest`` via ``dest.part``; empty bodies count as broken."""
-        body = self._open(url, auth=False)
+        """Download a preview to ``dest`` via ``dest.part``; empty bodies count as broken, and
+        anything but an ``http(s)`` URL is refused."""
+        if not isinstance(url, str) or _origin(url)[0] not in ("http", "https"):
+            raise ScrapeError(f"preview is not an http(s) URL: {str(url)[:60]!r}")
+        body = self._open(url, auth=False, limit=MAX_PREVIEW_BYTES)
         if not body:
             raise ScrapeError(f"empty preview {_short(url)}")
         part = dest.with_name(dest.name + ".part")

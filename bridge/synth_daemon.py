@@ -189,7 +189,7 @@ class VoiceRunner:
         return self.queue.ms
 
     def target_fill(self, ring) -> int:
-        return int(self.queue.ms * 1e-3 * ring.rate) + self.out.blocksize
+        return min(int(self.queue.ms * 1e-3 * ring.rate) + self.out.blocksize, ring.capacity)
 
     def _follow_jack(self, jack_priority: int) -> None:
         """Realtime one step below JACK's process thread while that one is realtime (and
@@ -220,7 +220,6 @@ class VoiceRunner:
         from engine.synth.bandpass import OutputStage
 
         ring = resampler = stage = None
-        block = 0
         pending = np.zeros(0, dtype=np.float32)  # resampled voice audio not yet staged
         serial, last_c = 0, None
         incoming, waited = None, 0  # a new image being converted before it is set; iterations
@@ -243,9 +242,9 @@ class VoiceRunner:
                 resampler = (soxr.ResampleStream(sr, ring.rate, 1, dtype="float32",
                                                  quality="HQ") if ring.rate != sr else None)
                 stage, last_c = OutputStage(ring.rate), None
-                block = max(64, self.out.blocksize)
                 pending = np.zeros(0, dtype=np.float32)
                 underruns = ring.underruns
+            block = max(64, self.out.blocksize)  # (JACK may change its period at run time)
             fill = ring.fill
             t0 = time.perf_counter()
             if ring.primed:  # a stall that (almost) ran the ring dry raises the target
@@ -284,9 +283,15 @@ class VoiceRunner:
                 self.hops += 1
                 if len(pending) == 0:  # the resampler's start-up delay
                     continue
-            # band and gain act here, one JACK period at a time, just before the ring
-            ring.write(stage.process(pending[:block]))
-            pending = pending[block:]
+            # band and gain act here, one JACK period at a time, just before the ring; never
+            # more than the ring has room for (a short write would drop samples)
+            n = min(block, len(pending), ring.space)
+            if n <= 0:
+                time.sleep(0.001)
+                rested = time.perf_counter()
+                continue
+            ring.write(stage.process(pending[:n]))
+            pending = pending[n:]
             if not ring.primed and ring.fill >= target:
                 ring.primed = True
             self.busy_s += time.perf_counter() - t0
@@ -308,7 +313,7 @@ class SynthDaemon:
                  connect=True, seed=0, max_rate=15.0, glide_mode="slerp", buffer_ms=20.0,
                  buffer_max_ms: float = DEFAULT_CEILING_MS,
                  voice: VoiceSettings | None = None, oscquery_port=0, jack_server=None,
-                 realtime: bool = True):
+                 realtime: bool = True, advertise: bool | None = None):
         self.ckpt, self.codec = ckpt, codec
         self.voice = make_voice(codec, seed, voice)
         self.state = SynthState(ckpt.random_latent(seed), nyquist_hz=self.voice.sample_rate / 2)
@@ -328,7 +333,7 @@ class SynthDaemon:
         self.oscquery = None
         if oscquery_port:
             self.oscquery = _start_oscquery(oscquery_port, self.osc.port, self.state.values,
-                                            host=host)
+                                            host=host, allow=allow, advertise=advertise)
 
     def status(self) -> tuple:
         """(z_dim, checkpoint name, sample rate Hz, underruns, latency ms) for ``/lr/status``."""
@@ -359,13 +364,14 @@ class SynthDaemon:
                     part.close()
                 except Exception:  # noqa: BLE001 - closing is best effort
                     pass
+        self.gen_process.close()  # first: a pass waiting on a hung child ends at once
         self.gen_thread.stop()
-        self.gen_process.close()
         self.runner.stop()
         self.out.close()
 
 
-def _start_oscquery(port: int, osc_port: int, values, host: str = "127.0.0.1"):
+def _start_oscquery(port: int, osc_port: int, values, host: str = "127.0.0.1", allow=(),
+                    advertise: bool | None = None):
     """OSCQuery HTTP server when :mod:`bridge.oscquery` is available; None otherwise."""
     try:
         from bridge.oscquery import start_oscquery
@@ -373,7 +379,8 @@ def _start_oscquery(port: int, osc_port: int, values, host: str = "127.0.0.1"):
         log.info("OSCQuery not available (%s); continuing without it", exc)
         return None
     try:
-        return start_oscquery(port, osc_port, values, name="latent-resonance", host=host)
+        return start_oscquery(port, osc_port, values, name="latent-resonance", host=host,
+                              allow=allow, advertise=advertise)
     except OSError as exc:
         log.warning("OSCQuery server not started on port %d: %s (use --oscquery-port 0 to "
                     "turn it off)", port, exc.strerror or exc)

@@ -66,3 +66,32 @@ def test_load_array_and_split(tmp_path):
     assert got.shape == (20, 8, 4) and len(names) == 20
     tr, ho = split_heldout(names)
     assert len(ho) == 2 and not set(tr) & set(ho) and len(tr) + len(ho) == 20
+
+
+def test_files_that_would_share_output_names_stay_distinct(tmp_path, capsys, caplog):
+    """``x.wav`` beside ``x.flac`` keep both; ``a/b.wav`` beside ``a__b.wav`` is an error that
+    names both, and nothing is written; a non-empty output folder is reported."""
+    sr = 22050
+    y = (0.3 * np.sin(2 * np.pi * 220 * np.arange(sr * 2) / sr)).astype(np.float32)
+    src = tmp_path / "in"
+    (src / "a").mkdir(parents=True)
+    sf.write(src / "x.wav", y, sr)
+    sf.write(src / "x.flac", y, sr)
+    out = tmp_path / "out"
+    args = ["dataset", str(src), str(out), "--n-mels", "64", "--frames", "32", "--no-progress"]
+    assert main(args) == 0
+    names = sorted(p.name for p in out.glob("*.png"))
+    assert any(n.startswith("x.wav_") for n in names) and any(n.startswith("x.flac_") for n in
+                                                               names)
+    said = capsys.readouterr().out
+    assert f"wrote {len(names)} spectrograms" in said
+    with caplog.at_level("WARNING"):
+        assert main(args) == 0
+    assert f"already holds {len(names)} PNG" in caplog.text
+    sf.write(src / "a" / "b.wav", y, sr)
+    sf.write(src / "a__b.wav", y, sr)
+    other = tmp_path / "out2"
+    assert main(args[:2] + [str(other)] + args[3:]) == 2
+    err = capsys.readouterr().err
+    assert "a/b.wav" in err and "a__b.wav" in err and "Traceback" not in err
+    assert not other.exists()

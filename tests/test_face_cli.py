@@ -80,7 +80,7 @@ def test_video_fast_records_every_frame(tmp_path):
     assert "Traceback" not in r.stderr and "W0000" not in r.stderr
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
 def test_signal_stops_cleanly_and_flushes_the_recording(tmp_path, sig):
     out = tmp_path / "part.jsonl"
     proc = subprocess.Popen([sys.executable, "-m", "bridge", "face", "--replay",

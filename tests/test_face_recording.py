@@ -89,3 +89,31 @@ def test_replay_plays_in_real_time_and_duration_stops_it(tmp_path):
     n = len(load_recording(out))
     assert 0.4 <= took < 2.0
     assert 13 <= n <= 16  # 0.5 s at 30 fps
+
+
+def test_a_last_line_cut_short_is_dropped_with_a_warning(tmp_path, caplog):
+    """Power loss, a full disk or SIGKILL mid-write: everything before the cut plays."""
+    p = tmp_path / "cut.jsonl"
+    full = DEMO_RECORDING.read_text().splitlines(keepends=True)
+    p.write_text("".join(full[:100]) + full[100][:37])
+    with caplog.at_level("WARNING"):
+        frames = load_recording(p)
+    assert len(frames) == 100
+    assert f"{p}:101" in caplog.text and "cut short" in caplog.text
+    # a bad line anywhere else is still an error naming FILE:LINE
+    p.write_text("".join(full[:10]) + full[10][:37] + "\n" + "".join(full[11:20]))
+    with pytest.raises(RecordingError, match=f"{p}:11: not valid JSON"):
+        load_recording(p)
+
+
+def test_record_never_replaces_a_file_unless_forced(tmp_path, capsys):
+    out = tmp_path / "take.jsonl"
+    out.write_text("keep me\n")
+    argv = ["face", "--replay", str(DEMO_RECORDING), "--duration", "0.2", "--no-osc",
+            "--record", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "exists" in err and "--force" in err and err.count("\n") == 1, err
+    assert out.read_text() == "keep me\n"
+    assert main(argv + ["--force"]) == 0
+    assert len(load_recording(out)) >= 3

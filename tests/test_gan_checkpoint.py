@@ -130,3 +130,41 @@ def test_reconstruct_and_invert_cli(tmp_path, capsys):
     assert z.shape == (ck.z_dim,)
     parts = printed[-1].split()
     assert parts[0] == "/lr/latent" and len(parts) == ck.z_dim + 1
+
+
+def _crafted(kind: str) -> dict:
+    """The shipped default's dict with one field replaced as a crafted file would have it;
+    every such file passes ``torch.load(weights_only=True)``."""
+    d = torch.load(str(DEFAULT_CHECKPOINT), weights_only=True)
+    w_dim = d["gan_config"]["w_dim"]
+    changes = {
+        "version list": ("version", [1]),
+        "directions list": ("directions", [1.0]),
+        "codec list": ("codec", [128]),
+        "gan_config str": ("gan_config", "big"),
+        "name int": ("name", 7),
+        "card list": ("card", [1]),
+        "state_dict of ints": ("state_dict", {"w_avg": 1}),
+        "short direction": ("directions", {"bright": torch.zeros(3)}),
+        "nan direction": ("directions", {"bright": torch.full((w_dim,), float("nan"))}),
+        "codec of another size": ("codec", {**d["codec"], "n_mels": 64}),
+        "codec not numbers": ("codec", {**d["codec"], "sr": "fast"}),
+    }
+    key, value = changes[kind]
+    d[key] = value
+    return d
+
+
+@pytest.mark.parametrize("kind", ["version list", "directions list", "codec list",
+                                  "gan_config str", "name int", "card list",
+                                  "state_dict of ints", "short direction", "nan direction",
+                                  "codec of another size", "codec not numbers"])
+def test_crafted_checkpoints_are_refused_in_one_line(tmp_path, kind, capsys):
+    path = tmp_path / "crafted.pt"
+    torch.save(_crafted(kind), path)
+    with pytest.raises(CheckpointError) as exc:
+        load_checkpoint(path)
+    assert "\n" not in str(exc.value) and "crafted.pt" in str(exc.value)
+    code = main(["reconstruct", str(path), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err and err.count("\n") == 1, err

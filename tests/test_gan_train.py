@@ -105,3 +105,48 @@ def test_train_cli_bad_data(tmp_path, capsys):
     (tmp_path / "x.npy").write_bytes(b"junk")
     assert main(["train", str(tmp_path / "missing"), "--out", str(tmp_path / "o")]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_train_cli_never_mixes_two_runs(tmp_path, capsys):
+    """Without --resume an OUT that holds a run is refused (nothing touched); --force starts
+    over with a fresh log."""
+    np.save(tmp_path / "d.npy", stripes(30))
+    out = tmp_path / "run"
+    args = ["train", str(tmp_path / "d.npy"), "--out", str(out), "--preset", "tiny",
+            "--steps", "2", "--no-progress", "--no-final"]
+    assert main(args) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    capsys.readouterr()
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "already holds a training run" in err and "--resume" in err and "--force" in err
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    assert main(args + ["--force"]) == 0
+    steps = [json.loads(line)["step"] for line in (out / "log.jsonl").read_text().splitlines()]
+    assert steps == sorted(set(steps)), steps  # one run's log, not two
+
+
+def test_sigterm_saves_a_snapshot_like_ctrl_c(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import REPO
+
+    np.save(tmp_path / "d.npy", stripes(30))
+    out = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "bridge", "train", str(tmp_path / "d.npy"),
+                             "--out", str(out), "--preset", "tiny", "--steps", "100000",
+                             "--snapshot-every", "100000", "--no-progress", "--no-final"],
+                            cwd=REPO, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (out / "log.jsonl").is_file() or not (out / "log.jsonl").read_text():
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(60) == 0
+    err = proc.stderr.read()
+    assert "saving a snapshot" in err and "Traceback" not in err
+    ck = load_checkpoint(out / "generator.pt")
+    assert ck.card["steps"] >= 10

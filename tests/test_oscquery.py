@@ -122,21 +122,97 @@ def test_busy_port_is_one_clear_oserror():
             start_oscquery(port, 9000, dict, advertise=False)
 
 
-def test_zeroconf_advertises_oscjson_and_osc():
+def _get_with_host(port: int, host: str | None, path: str = "/") -> int:
+    import http.client
+
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        c.putrequest("GET", path, skip_host=True)
+        if host is not None:
+            c.putheader("Host", host)
+        c.endheaders()
+        r = c.getresponse()
+        r.read()
+        return r.status
+    finally:
+        c.close()
+
+
+def test_only_host_names_of_this_machine_are_answered(server):
+    """DNS rebinding: a web page that reaches the port under its own name gets nothing."""
+    p = server.port
+    name = socket.gethostname()
+    for host in ("localhost", f"localhost:{p}", "127.0.0.1", f"127.0.0.1:{p}", "[::1]",
+                 f"[::1]:{p}", "LOCALHOST", name, f"{name.split('.')[0]}.local:{p}", None):
+        assert _get_with_host(p, host) == 200, host
+    for host in ("evil.example", f"evil.example:{p}", "localhost:1", "127.0.0.1:80",
+                 "localhost.evil.example", "[::2]", ""):
+        assert _get_with_host(p, host) == 421, host
+    assert _get_with_host(p, "evil.example", "/?HOST_INFO") == 421
+
+
+def test_http_obeys_the_allow_list():
+    from bridge.access import parse_allow
+
+    with start_oscquery(0, 9000, dict, advertise=False) as h:
+        assert h._httpd.verify_request(None, ("127.0.0.1", 5))
+        assert h._httpd.verify_request(None, ("::ffff:127.0.0.1", 5))
+        assert not h._httpd.verify_request(None, ("10.1.2.3", 5))
+    with start_oscquery(0, 9000, dict, advertise=False, allow=parse_allow(["10.0.0.0/8"])) as h:
+        assert h._httpd.verify_request(None, ("10.1.2.3", 5))
+        h._httpd._slots.release()  # (verify_request took a connection slot)
+        assert not h._httpd.verify_request(None, ("192.168.1.2", 5))
+
+
+def test_idle_connections_time_out_and_are_capped(server):
+    from bridge.oscquery import HANDLER_TIMEOUT_S, MAX_CONNECTIONS
+
+    t0 = time.monotonic()
+    idle = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(MAX_CONNECTIONS)]
+    try:
+        time.sleep(0.5)
+        with pytest.raises((ConnectionError, OSError)):  # closed unanswered
+            _get_with_host(server.port, "localhost")
+        idle[0].settimeout(HANDLER_TIMEOUT_S + 5)
+        assert idle[0].recv(100) == b""  # the server hung up on the idle socket
+        assert HANDLER_TIMEOUT_S - 1 < time.monotonic() - t0 < HANDLER_TIMEOUT_S + 4
+        time.sleep(0.5)
+        assert _get_with_host(server.port, "localhost") == 200  # slots are free again
+    finally:
+        for s in idle:
+            s.close()
+
+
+def test_host_info_names_a_real_address_when_bound_to_every_interface():
+    with start_oscquery(0, 9000, dict, host="0.0.0.0", advertise=False) as h:
+        _, info = _get(f"http://127.0.0.1:{h.port}/?HOST_INFO")
+    assert info["OSC_IP"] == "127.0.0.1"
+
+
+def test_advertised_addresses_follow_the_binding():
+    from bridge.oscquery import _advertised_ips
+
+    assert _advertised_ips("127.0.0.1") == ["127.0.0.1"]
+    assert _advertised_ips("192.0.2.7") == ["192.0.2.7"]
+    wide = _advertised_ips("0.0.0.0")
+    assert "0.0.0.0" not in wide and not any(ip.startswith("127.") for ip in wide)
+
+
+def _browse(seconds: float, name: str) -> dict:
+    """What a zeroconf browser on the loopback interface finds of ``name`` within ``seconds``."""
     from zeroconf import IPVersion, ServiceBrowser, Zeroconf
 
     try:
-        zc = Zeroconf(ip_version=IPVersion.V4Only)
+        zc = Zeroconf(interfaces=["127.0.0.1"], ip_version=IPVersion.V4Only)
     except OSError as exc:
-        pytest.skip(f"no multicast-capable interface for mDNS here: {exc}")
-    name = f"lr-test-{time.monotonic_ns() % 100000}"
-    found: dict[str, int] = {}
+        pytest.skip(f"no multicast on loopback for mDNS here: {exc}")
+    found: dict[str, tuple] = {}
 
     class Listener:
         def add_service(self, zc_, kind, full):
             if full.startswith(name + "."):
                 info = zc_.get_service_info(kind, full, timeout=2000)
-                found[kind] = info.port if info else -1
+                found[kind] = (info.port, info.parsed_addresses()) if info else None
 
         def update_service(self, *a):
             pass
@@ -144,14 +220,27 @@ def test_zeroconf_advertises_oscjson_and_osc():
         def remove_service(self, *a):
             pass
 
-    h = start_oscquery(0, 9124, dict, name=name)
     browser = ServiceBrowser(zc, ["_oscjson._tcp.local.", "_osc._udp.local."], Listener())
     try:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + seconds
         while len(found) < 2 and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert found == {"_oscjson._tcp.local.": h.port, "_osc._udp.local.": 9124}
     finally:
         browser.cancel()
         zc.close()
-        h.close()
+    return found
+
+
+def test_bound_to_loopback_nothing_is_advertised_unless_asked():
+    name = f"lr-quiet-{time.monotonic_ns() % 100000}"
+    with start_oscquery(0, 9125, dict, name=name) as h:
+        assert _browse(4, name) == {}
+        assert h.advertised == []
+
+
+def test_zeroconf_advertises_oscjson_and_osc_when_asked():
+    name = f"lr-test-{time.monotonic_ns() % 100000}"
+    with start_oscquery(0, 9124, dict, name=name, advertise=True) as h:
+        found = _browse(10, name)
+    assert found == {"_oscjson._tcp.local.": (h.port, ["127.0.0.1"]),
+                     "_osc._udp.local.": (9124, ["127.0.0.1"])}

@@ -140,3 +140,66 @@ def test_missing_key(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("FREESOUND_API_KEY", raising=False)
     assert main(["scrape", "x", str(tmp_path)]) == 2
     assert "FREESOUND_API_KEY" in capsys.readouterr().err
+
+
+def test_the_key_goes_only_to_the_api_host_and_previews_are_http_only(tmp_path):
+    """A ``next`` link and a redirect to another host are fetched without the key; a
+    ``file://`` preview is refused; an oversized body is cut off."""
+    import bridge.scraper as scraper
+
+    seen: list[tuple[str, str, str | None]] = []  # (server, path, Authorization)
+
+    def serve(host: str, routes):
+        class H(BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):  # noqa: N802
+                seen.append((host, self.path, self.headers.get("Authorization")))
+                code, headers, body = routes(self.path)
+                self.send_response(code)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        srv = ThreadingHTTPServer((host, 0), H)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        return srv
+
+    other = serve("127.0.0.2", lambda path: (200, {}, json.dumps({
+        "results": [], "next": None}).encode() if path.startswith("/apiv2") else OGG))
+    op = other.server_address[1]
+
+    def api_routes(path):
+        if path.startswith("/apiv2/search"):
+            results = [{"id": 1, "name": "a", "previews": {
+                "preview-hq-ogg": "file:///etc/passwd"}},
+                       {"id": 2, "name": "b", "previews": {
+                "preview-hq-ogg": f"http://127.0.0.1:{ap}/redirect"}}]
+            return 200, {}, json.dumps({"results": results,
+                                        "next": f"http://127.0.0.2:{op}/apiv2/page2"}).encode()
+        if path == "/redirect":
+            return 302, {"Location": f"http://127.0.0.2:{op}/previews/2.ogg"}, b""
+        if path == "/apiv2/big":
+            return 200, {}, b"x" * (scraper.MAX_JSON_BYTES + 10)
+        return 404, {}, b""
+
+    api = serve("127.0.0.1", api_routes)
+    ap = api.server_address[1]
+    try:
+        res = scraper.scrape_freesound("cello", tmp_path / "out", KEY, num_results=5,
+                                       base_url=f"http://127.0.0.1:{ap}/apiv2", backoff_s=0,
+                                       retries=0, progress=False)
+        assert [p.name for p in res.downloaded] == ["2_b.ogg"]
+        assert res.failed == ["1_a.ogg"]
+        assert not any(KEY in (auth or "") for host, _, auth in seen if host == "127.0.0.2")
+        assert any(host == "127.0.0.2" and path == "/apiv2/page2" for host, path, _ in seen)
+        assert any(host == "127.0.0.1" and auth == f"Token {KEY}" for host, _, auth in seen)
+        client = scraper.FreesoundClient(KEY, f"http://127.0.0.1:{ap}/apiv2", retries=0)
+        with pytest.raises(scraper.ScrapeError, match="more than 8 MB"):
+            client._open(f"http://127.0.0.1:{ap}/apiv2/big", auth=True)
+    finally:
+        api.shutdown()
+        other.shutdown()

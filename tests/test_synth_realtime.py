@@ -6,7 +6,10 @@ realtime.  And the process survives every restart: closing the client of a dead 
 hung the whole process about one restart in ten (libjack cancelled a thread that was waiting
 for Python's interpreter lock), so the restarts are many and run in a child process with a
 deadline.  A JACK MIDI port (the face engine's, as ``live --midi`` holds it beside the synth)
-reconnects in the same process every time."""
+reconnects in the same process every time.  The second hang (rtmidi closing its port while
+jackd was still shutting down, holding the interpreter lock) and the never-running process
+callback (a client of the dead server left open when deactivating it failed) are covered by the
+same restarts.  On the first server the period changes at run time (``jack_bufsize``)."""
 
 from __future__ import annotations
 
@@ -41,8 +44,9 @@ def test_voice_follows_jack_realtime_and_survives_many_restarts():
     rows = [json.loads(line) for line in res.stdout.splitlines() if line.startswith("{")]
     assert res.returncode == 0, res.stderr[-3000:]
     assert len(rows) == RESTARTS + 1, (rows, res.stderr[-3000:])
+    assert rows[0]["period_followed"], "a JACK period change at run time was not followed"
     for i, row in enumerate(rows):
-        assert row["connections"] == i + 1 and row["rendered"], row
+        assert row["connections"] >= i + 1 and row["rendered"], row  # >: a stalled one reopened
         assert row["midi_connections"] == i + 1 and row["midi_delivered"], row
         jack_rt = i % 2 == 0  # realtime on even starts
         if jack_rt and realtime_allowed():

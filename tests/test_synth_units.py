@@ -406,3 +406,45 @@ def test_a_stall_grows_the_live_queue_and_the_voice_fills_it():
                 assert ring.fill >= runner.target_fill(ring) - 256, "the ring was not refilled"
             else:
                 assert runner.buffer_ms == 20.0
+
+
+def test_voice_thread_never_writes_more_than_the_ring_holds():
+    """A ring smaller than the queue target (e.g. after a period change): the voice thread
+    waits for room instead of losing samples in a short write."""
+    from bridge.generator_thread import Mailbox
+    from bridge.synth_daemon import VoiceRunner, make_voice
+    from engine.spectral.codec import CodecParams
+
+    class CountingRing(RingBuffer):
+        short = 0
+
+        def write(self, x):
+            n = super().write(x)
+            if n < len(x):
+                CountingRing.short += 1
+            return n
+
+    class Out:  # the JackOutput attributes the voice thread reads
+        def __init__(self):
+            self.ring = CountingRing(1024, 22050)
+            self.blocksize, self.process_priority, self.underruns = 256, 0, 0
+
+    out = Out()
+    voice = make_voice(CodecParams(n_mels=128, frames=64), 0)
+    voice.set_spectrogram(np.random.default_rng(0).uniform(-1, 1, (128, 64)).astype(np.float32))
+    runner = VoiceRunner(voice, SynthState(np.zeros(4, np.float32)), Mailbox(), out, 200.0,
+                         realtime=False)
+    assert runner.target_fill(out.ring) <= out.ring.capacity
+    runner.start()
+    got = 0
+    buf = np.zeros(256, np.float32)
+    try:
+        t_end = time.monotonic() + 1.5
+        while time.monotonic() < t_end:
+            if out.ring.fill >= 256:
+                out.ring.read_into(buf)
+                got += 256
+            time.sleep(0.002)
+    finally:
+        runner.stop()
+    assert got > 10000 and CountingRing.short == 0

@@ -28,6 +28,29 @@ def add_arguments(p) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
+def output_stems(files: list[Path], src: Path) -> dict[Path, str]:
+    """A distinct output name stem for every input file: its path below ``src`` with ``/`` as
+    ``__`` and no extension (``a/b.wav`` -> ``a__b``); files that would share one keep their
+    extension (``x.wav`` -> ``x.wav``, ``x.flac`` -> ``x.flac``).  Names that still collide
+    (``a/b.wav`` and ``a__b.wav``) are a UserError naming both files."""
+    def plain(f: Path) -> str:
+        return f.relative_to(src).with_suffix("").as_posix().replace("/", "__")
+
+    count: dict[str, int] = {}
+    for f in files:
+        count[plain(f)] = count.get(plain(f), 0) + 1
+    stems, owner = {}, {}
+    for f in files:
+        stem = plain(f)
+        if count[stem] > 1:
+            stem = f"{stem}{f.suffix.lower()}"
+        if stem in owner:
+            raise UserError(f"{owner[stem]} and {f} would write the same spectrogram names "
+                            f"({stem}_000.png ...); rename one of them")
+        owner[stem], stems[f] = f, stem
+    return stems
+
+
 def run(args) -> int:
     from tqdm import tqdm
 
@@ -45,6 +68,11 @@ def run(args) -> int:
     files = sorted(f for f in src.rglob("*") if f.suffix.lower() in AUDIO_EXTENSIONS)
     if not files:
         raise UserError(f"no audio files ({', '.join(AUDIO_EXTENSIONS)}) in {src}")
+    stems = output_stems(files, src)
+    existing = sum(1 for _ in dst.glob("*.png")) if dst.is_dir() else 0
+    if existing:
+        log.warning("%s already holds %d PNG files; new spectrograms go beside them (files of "
+                    "the same name are replaced)", dst, existing)
     dst.mkdir(parents=True, exist_ok=True)
     written, bad = 0, []
     for f in tqdm(files, unit="file", desc="dataset", disable=args.no_progress):
@@ -54,7 +82,7 @@ def run(args) -> int:
             log.warning("skipping %s: %s", f.name, exc)
             bad.append(f.name)
             continue
-        stem = f.relative_to(src).with_suffix("").as_posix().replace("/", "__")
+        stem = stems[f]
         for k, spec in enumerate(specs):
             spectrogram_to_image(spec).save(dst / f"{stem}_{k:03d}.png")
             written += 1

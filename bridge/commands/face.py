@@ -52,7 +52,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                      "and channel (keys: channel, " + ", ".join(MIDI_CC) + ")")
     out.add_argument("--learn", metavar="NAME", help="MIDI learn: send only this control as a "
                      "slow sweep (one of " + ", ".join(MIDI_CC) + ")")
-    out.add_argument("--record", metavar="FILE.jsonl", help="write one JSON line per frame")
+    out.add_argument("--record", metavar="FILE.jsonl", help="write one JSON line per frame "
+                     "(an existing file is kept unless --force)")
+    out.add_argument("--force", action="store_true",
+                     help="let --record replace an existing file")
     out.add_argument("--print", dest="print_controls", action="store_true",
                      help="print one JSON line of controls per frame to stdout")
 
@@ -155,7 +158,7 @@ def run(args) -> int:
         if args.record:
             from bridge.recording import RecordingWriter
 
-            recorder = RecordingWriter(args.record)
+            recorder = RecordingWriter(args.record, overwrite=args.force)
     except BaseException:
         for obj in (source, tracker, osc, midi):
             if hasattr(obj, "close"):

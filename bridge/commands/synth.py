@@ -5,7 +5,9 @@ from __future__ import annotations
 import faulthandler
 import ipaddress
 import logging
+import os
 import signal
+import sys
 import threading
 
 from bridge.address_table import OSCQUERY_PORT, SYNTH_OSC_PORT
@@ -30,6 +32,9 @@ def add_synth_arguments(p, render: bool = True) -> None:
                         "loopback is always allowed")
     p.add_argument("--oscquery-port", type=int, default=OSCQUERY_PORT,
                    help="OSCQuery HTTP port (0 = off)")
+    p.add_argument("--advertise", action="store_true",
+                   help="advertise OSCQuery and OSC by zeroconf even when bound to loopback "
+                        "(bound wider, the bound interfaces are always advertised)")
     p.add_argument("--no-connect", action="store_true",
                    help="do not auto-connect to system:playback_*")
     p.add_argument("--seed", type=int, default=0,
@@ -75,7 +80,7 @@ def add_arguments(p) -> None:
 
 def check_network_args(args) -> list:
     """Validate host/ports/--allow; returns the allowed networks."""
-    from bridge.osc_server import parse_allow
+    from bridge.access import parse_allow
 
     for name in ("osc_port", "oscquery_port"):
         v = getattr(args, name)
@@ -118,10 +123,20 @@ def make_daemon(args, ckpt, codec, allow):
                            connect=not args.no_connect, seed=args.seed, max_rate=args.max_rate,
                            glide_mode=args.glide_mode, buffer_ms=args.buffer_ms,
                            buffer_max_ms=args.buffer_max_ms, voice=VoiceSettings.from_args(args),
-                           oscquery_port=args.oscquery_port, realtime=not args.no_realtime)
+                           oscquery_port=args.oscquery_port, realtime=not args.no_realtime,
+                           advertise=True if args.advertise else None)
     except OSError as exc:
         raise UserError(f"cannot listen for OSC on {args.host}:{args.osc_port}: "
                         f"{exc.strerror or exc}") from None
+
+
+def stop_or_exit(stop: threading.Event) -> None:
+    """Signal handler: the first Ctrl-C (or SIGTERM) asks for a clean stop; a second one,
+    while the daemon is still closing, ends the process at once."""
+    if stop.is_set():
+        print("latent-resonance: stopping now", file=sys.stderr, flush=True)
+        os._exit(130)
+    stop.set()
 
 
 def run_daemon(args, ckpt, codec, allow, stop: threading.Event | None = None) -> int:
@@ -130,7 +145,7 @@ def run_daemon(args, ckpt, codec, allow, stop: threading.Event | None = None) ->
     stop = stop or threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
-            signal.signal(sig, lambda *_: stop.set())
+            signal.signal(sig, lambda *_: stop_or_exit(stop))
         except ValueError:  # not the main thread (e.g. `live` runs us elsewhere)
             pass
     if hasattr(signal, "SIGUSR1"):

@@ -45,6 +45,8 @@ def add_arguments(p) -> None:
     p.add_argument("--r1-gamma", type=float, default=0.2, help="R1 penalty weight")
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--resume", action="store_true", help="continue from OUT/state.pt")
+    p.add_argument("--force", action="store_true",
+                   help="start a new run in an OUT that already holds one (replaces it)")
     p.add_argument("--snapshot-every", type=int, default=250, help="steps between snapshots")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = default)")
@@ -195,6 +197,28 @@ def card_markdown(name: str, card: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _term_as_interrupt():
+    """Make SIGTERM raise KeyboardInterrupt in the main thread; returns the old handler (or
+    None where signals cannot be set here)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, handler)
+
+
+def _restore_term(previous) -> None:
+    import signal
+
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run(args) -> int:
     import torch
     from tqdm import tqdm
@@ -212,11 +236,19 @@ def run(args) -> int:
         device = f"cuda:{rank % max(1, torch.cuda.device_count())}" if torch.cuda.is_available() else "cpu"
     out = Path(args.out)
     name = args.name or out.name
+    state_path = out / "state.pt"
+    if not args.resume:
+        held_run = [p.name for p in (state_path, out / "generator.pt", out / "log.jsonl")
+                    if p.exists()]
+        if held_run and not args.force:
+            raise UserError(f"{out} already holds a training run ({', '.join(held_run)}): "
+                            f"--resume continues it, --force replaces it, or choose another --out")
+        if held_run:
+            (out / "log.jsonl").unlink(missing_ok=True)  # a new run's log starts empty
     train, held = _load_data(args)
     codec = {"sr": args.sr, "n_fft": args.n_fft, "hop_length": args.hop_length,
              "n_mels": int(train.shape[1]), "frames": int(train.shape[2]), "top_db": 80.0,
              "fmin": 0.0, "fmax": None}
-    state_path = out / "state.pt"
     data_t = torch.from_numpy(train.astype(np.float16))[:, None]
     resume_sd = None
     if args.resume:
@@ -278,6 +310,8 @@ def run(args) -> int:
     bar = tqdm(total=args.steps, initial=min(trainer.step_count, args.steps), unit="step",
                disable=args.no_progress or not is_main, desc="train")
     log_fh = open(out / "log.jsonl", "a") if is_main else None
+    # SIGTERM (a scheduler's time limit, `kill`, a closed session) saves a snapshot like Ctrl-C
+    previous_term = _term_as_interrupt()
     try:
         while trainer.step_count < args.steps:
             if args.minutes and time.monotonic() - t0 > args.minutes * 60:
@@ -298,6 +332,7 @@ def run(args) -> int:
     except KeyboardInterrupt:
         log.warning("interrupted: saving a snapshot")
     finally:
+        _restore_term(previous_term)
         bar.close()
         if log_fh:
             log_fh.close()

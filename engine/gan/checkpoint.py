@@ -151,7 +151,7 @@ def _build(gan_config: dict, state_dict: dict, where: str) -> Generator:
         cfg = GanConfig.from_dict(gan_config)
         g = Generator(cfg)
         g.load_state_dict(state_dict)
-    except (TypeError, ValueError, KeyError, RuntimeError) as exc:
+    except (TypeError, ValueError, KeyError, RuntimeError, AttributeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(f"{where}: generator weights do not match its config ({first})") from None
     return g
@@ -174,27 +174,81 @@ def load_checkpoint(path: str | Path, device: str = "cpu") -> Checkpoint:
     return checkpoint_from_dict(d, path.name, device)
 
 
+def _need(cond: bool, where: str, what: str) -> None:
+    if not cond:
+        raise CheckpointError(f"{where}: {what}")
+
+
+def _check_tensors(d, where: str, field: str) -> None:
+    _need(isinstance(d, dict) and all(isinstance(k, str) and isinstance(v, torch.Tensor)
+                                      for k, v in d.items()),
+          where, f"'{field}' must map names to tensors")
+
+
+def _check_structure(d: dict, where: str) -> None:
+    """The shapes of a loaded file's fields, before anything is built from them (a crafted
+    file passes ``weights_only`` yet may hold a list where a dict belongs)."""
+    version = d.get("version", VERSION)
+    _need(isinstance(version, int) and not isinstance(version, bool), where,
+          f"'version' must be an integer, got {type(version).__name__}")
+    if version > VERSION:
+        raise CheckpointError(f"{where}: checkpoint version {version} is newer than this "
+                              f"program understands ({VERSION})")
+    for field in ("name",):
+        _need(not isinstance(d.get(field, ""), bool) and isinstance(d.get(field, ""), str),
+              where, f"'{field}' must be a string")
+    _need(isinstance(d.get("codec"), dict), where, "'codec' must be a dict of codec settings")
+    _need(isinstance(d.get("card", {}), dict), where, "'card' must be a dict")
+    if d["format"] == FORMAT:
+        _need(isinstance(d.get("gan_config"), dict), where, "'gan_config' must be a dict")
+        _check_tensors(d.get("state_dict"), where, "state_dict")
+        _check_tensors(d.get("directions", {}), where, "directions")
+    else:
+        _need(isinstance(d.get("trainer"), dict), where, "'trainer' must be a dict")
+        _need(isinstance(d["trainer"].get("gan_config"), dict), where,
+              "'trainer.gan_config' must be a dict")
+        _check_tensors(d["trainer"].get("G_ema"), where, "trainer.G_ema")
+
+
+def _codec_checked(codec: dict, cfg: GanConfig, where: str) -> dict:
+    """The codec dict, checked as CodecParams and against the generator's image size."""
+    from engine.spectral.codec import CodecParams
+
+    try:
+        params = CodecParams.from_dict(dict(codec))
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"{where}: bad codec settings ({exc})") from None
+    _need((params.n_mels, params.frames) == tuple(cfg.resolution), where,
+          f"codec image {params.n_mels}x{params.frames} does not match the generator's "
+          f"{cfg.resolution[0]}x{cfg.resolution[1]}")
+    return dict(codec)
+
+
 def checkpoint_from_dict(d, where: str = "checkpoint", device: str = "cpu") -> Checkpoint:
     """A :class:`Checkpoint` from a loaded file's dict (or ``Checkpoint.to_dict()``); ``where``
-    names it in the one-line :class:`CheckpointError`."""
+    names it in the one-line :class:`CheckpointError`.  Every field is checked for its type
+    and shape (directions: finite, ``(w_dim,)``; the codec: valid and the generator's size)
+    before it is used, so a file that loads makes images."""
     if not isinstance(d, dict) or d.get("format") not in (FORMAT, TRAIN_FORMAT):
         raise CheckpointError(f"{where}: not a latent-resonance checkpoint "
                               f"(expected format {FORMAT!r})")
-    if int(d.get("version", -1)) > VERSION:
-        raise CheckpointError(f"{where}: checkpoint version {d.get('version')} is newer "
-                              f"than this program understands ({VERSION})")
-    try:
-        if d["format"] == FORMAT:
-            g = _build(d["gan_config"], d["state_dict"], where)
-            directions = {k: v.cpu().numpy() for k, v in d.get("directions", {}).items()}
-            ck = Checkpoint(g, d.get("name", Path(where).stem), d["codec"], d.get("card", {}),
-                            directions, device)
-        else:
-            g = _build(d["trainer"]["gan_config"], d["trainer"]["G_ema"], where)
-            ck = Checkpoint(g, d.get("name", Path(where).stem), d["codec"], d.get("card", {}), {},
-                            device)
-    except KeyError as exc:
-        raise CheckpointError(f"{where}: checkpoint lacks the field {exc}") from None
+    _check_structure(d, where)
+    name = d.get("name", Path(where).stem)
+    if d["format"] == FORMAT:
+        g = _build(d["gan_config"], d["state_dict"], where)
+        directions = {}
+        for k, v in d.get("directions", {}).items():
+            arr = v.detach().cpu().float().numpy()
+            _need(arr.shape == (g.cfg.w_dim,) and bool(np.all(np.isfinite(arr))), where,
+                  f"direction {k[:40]!r} must be {g.cfg.w_dim} finite numbers, got shape "
+                  f"{tuple(arr.shape)}")
+            directions[k] = arr
+        codec = _codec_checked(d["codec"], g.cfg, where)
+        ck = Checkpoint(g, name, codec, d.get("card", {}), directions, device)
+    else:
+        g = _build(d["trainer"]["gan_config"], d["trainer"]["G_ema"], where)
+        codec = _codec_checked(d["codec"], g.cfg, where)
+        ck = Checkpoint(g, name, codec, d.get("card", {}), {}, device)
     ck.generator.to(device)
     return ck
 

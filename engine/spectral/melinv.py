@@ -14,7 +14,12 @@ from functools import lru_cache
 
 import numpy as np
 import scipy.sparse
-from scipy.sparse import _sparsetools
+
+try:  # scipy's CSR kernel without the public operator's dispatch (see _csr_times); a private
+    # module, so any scipy without it falls back to ``@`` (tests run both paths)
+    from scipy.sparse import _sparsetools
+except ImportError:  # pragma: no cover - depends on the scipy release
+    _sparsetools = None
 
 from .codec import CodecParams, mel_basis
 
@@ -60,9 +65,13 @@ def _csr_times(a: "scipy.sparse.csr_matrix", x: np.ndarray, out: np.ndarray) -> 
     """``out = a @ x`` for C-contiguous float32 ``x`` (n, cols) into ``out``, through scipy's
     CSR kernel directly: the public ``@`` spends more time dispatching than multiplying at
     these sizes (a few thousand non-zeros), and the update loop runs it 64 times per block."""
+    kernel = getattr(_sparsetools, "csr_matvecs", None)
+    if kernel is None:
+        out[...] = a @ x
+        return out
     out[...] = 0.0
-    _sparsetools.csr_matvecs(a.shape[0], a.shape[1], x.shape[1], a.indptr, a.indices, a.data,
-                             x.ravel(), out.ravel())
+    kernel(a.shape[0], a.shape[1], x.shape[1], a.indptr, a.indices, a.data, x.ravel(),
+           out.ravel())
     return out
 
 

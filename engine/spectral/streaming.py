@@ -17,9 +17,10 @@ import numpy as np
 import scipy.fft
 from numpy.lib.stride_tricks import as_strided
 
-try:  # scipy's pocketfft binding without the uarray dispatch: ~25 % of a hop's cost saved
+try:  # scipy's pocketfft binding without the uarray dispatch: ~25 % of a hop's cost saved;
+    # a private module, so other scipy layouts fall back to the public API (tests run both)
     from scipy.fft._pocketfft import pypocketfft as _pocketfft
-except ImportError:  # pragma: no cover - other scipy layouts fall back to the public API
+except ImportError:  # pragma: no cover - depends on the scipy release
     _pocketfft = None
 
 
