@@ -28,6 +28,7 @@ COMMANDS = {
     "distill": "distill",
     "reconstruct": "reconstruct",
     "invert": "invert",
+    "export": "export",
     "osc-map": "osc_map",
 }
 

@@ -46,12 +46,7 @@ class GeneratorProcess:
     """``generate(z, truncation, noise, directions)`` of ``ckpt``, run in a child process."""
 
     def __init__(self, ckpt):
-        # plain numpy across the process boundary: the worker turns them back into tensors
-        # (pickled tensors would travel as shared-memory handles)
-        d = ckpt.to_dict()
-        for key in ("state_dict", "directions"):
-            d[key] = {k: v.numpy() for k, v in d[key].items()}
-        self._payload = d
+        self._payload = ckpt.to_payload()  # plain data: the ONNX graph, or numpy weights
         self._lock = threading.Lock()
         self._proc = self._conn = None
         self._closed = False

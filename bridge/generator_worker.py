@@ -1,7 +1,8 @@
 """The child of :class:`bridge.generator_process.GeneratorProcess` (not a user command).
 
-``python -m bridge.generator_worker FD``: on the socket ``FD`` the first message is a
-checkpoint dict (``Checkpoint.to_dict()`` with numpy arrays); each further message is
+``python -m bridge.generator_worker FD``: on the socket ``FD`` the first message is the
+generator's ``to_payload()`` (the exported ONNX graph, or a torch checkpoint's arrays, see
+:func:`engine.gan.runtime.generator_from_payload`); each further message is
 (z, truncation, noise, directions) and is answered ("ok", image) or ("error", one line).
 Exits when the socket closes (the parent finished or died).
 """
@@ -17,17 +18,15 @@ from multiprocessing.connection import Connection
 def main(fd: int) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     conn = Connection(socket.socket(fileno=fd).detach())
-    import torch
+    from engine.gan.runtime import generator_from_payload
 
-    from engine.gan.checkpoint import checkpoint_from_dict
-
-    torch.set_num_threads(1)
     try:
-        d = conn.recv()
-        for key in ("state_dict", "directions"):
-            d[key] = {k: torch.from_numpy(v) for k, v in d[key].items()}
-        ckpt = checkpoint_from_dict(d, d.get("name", "checkpoint"))
-        ckpt.trace_one_image()  # ~35 % less time per pass; the same images
+        ckpt = generator_from_payload(conn.recv())
+        if hasattr(ckpt, "trace_one_image"):  # the torch model (no exported companion)
+            import torch
+
+            torch.set_num_threads(1)
+            ckpt.trace_one_image()  # ~35 % less time per pass; the same images
         while True:
             z, psi, noise, directions = conn.recv()
             try:

@@ -1,14 +1,34 @@
-"""Where shipped files live: the default checkpoint and the bundled face recording."""
+"""Where shipped files live: the default checkpoint and the bundled face recording.
+
+In an installed wheel they are package data under ``bridge/data/`` (pyproject's
+``force-include``); in a source checkout the checkpoints stay in ``checkpoints/``.
+"""
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 
-PACKAGE_DATA = Path(__file__).resolve().parent / "data"
+PACKAGE_DATA = Path(str(files("bridge") / "data"))
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-#: The shipped default generator (design.md: ``checkpoints/default.pt``).
-DEFAULT_CHECKPOINT = REPO_ROOT / "checkpoints" / "default.pt"
+
+def _shipped_checkpoint(name: str) -> Path:
+    installed = PACKAGE_DATA / "checkpoints" / name
+    return installed if installed.is_file() else REPO_ROOT / "checkpoints" / name
+
+
+#: The shipped default generator (``checkpoints/default.pt``, its ``.onnx`` companion beside it).
+DEFAULT_CHECKPOINT = _shipped_checkpoint("default.pt")
+
+#: --checkpoint's help; its default is argparse.SUPPRESS, so --help shows no build-machine path
+CHECKPOINT_HELP = "generator checkpoint (.pt or .onnx; default: the shipped default.pt)"
+
+
+def checkpoint_arg(args) -> Path:
+    """The --checkpoint a command was given, or the shipped default."""
+    return Path(getattr(args, "checkpoint", None) or DEFAULT_CHECKPOINT)
+
 
 #: The bundled real face performance, recorded by the face engine from the test clips.
 DEMO_RECORDING = PACKAGE_DATA / "face_performance.jsonl"

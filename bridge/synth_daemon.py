@@ -52,11 +52,11 @@ def load_synth_checkpoint(path: str | Path):
         hint = (" (the shipped default is missing: train one with `latent-resonance train` "
                 "or pass --checkpoint)") if p == DEFAULT_CHECKPOINT else ""
         raise UserError(f"checkpoint not found: {p}{hint}")
-    from engine.gan.checkpoint import CheckpointError, load_checkpoint
+    from engine.gan.runtime import CheckpointError, load_generator
     from engine.spectral.codec import CodecParams
 
     try:
-        ckpt = load_checkpoint(p, device="cpu")
+        ckpt = load_generator(p)
     except CheckpointError as exc:
         raise UserError(f"cannot use checkpoint {p}: {exc}") from None
     return ckpt, CodecParams.from_dict(dict(ckpt.codec))
@@ -460,9 +460,7 @@ def render(ckpt, codec, out_path, duration: float, events=(), seed: int = 0,
     from concurrent.futures import ThreadPoolExecutor
 
     import soundfile as sf
-    import torch
 
-    torch.manual_seed(seed)
     voice = make_voice(codec, seed, voice_settings)
     sr, hop = int(voice.sample_rate), int(voice.hop)
     state = SynthState(ckpt.random_latent(seed), nyquist_hz=sr / 2)

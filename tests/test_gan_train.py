@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from bridge.cli import main
-from bridge.commands.train import _gan_config
+from engine.gan.config import preset_config
 from engine.gan.checkpoint import load_checkpoint
 from engine.gan.train import Trainer, TrainConfig
 
@@ -30,7 +30,7 @@ def stripes(n=32, h=16, w=8, seed=0):
 
 def _trainer(data, seed=0):
     torch.manual_seed(0)
-    return Trainer(torch.from_numpy(data)[:, None], _gan_config("tiny", data.shape[1:]),
+    return Trainer(torch.from_numpy(data)[:, None], preset_config("tiny", data.shape[1:]),
                    TrainConfig(batch=8, seed=seed, lr_g=0.005, lr_d=0.005))
 
 

@@ -6,13 +6,14 @@ prints where it is, and plays it over JACK when a JACK server is running.
 
 from __future__ import annotations
 
+import argparse
 import logging
 import time
 from pathlib import Path
 
 from bridge.errors import UserError
 from bridge.libjack import jack_running
-from bridge.paths import DEFAULT_CHECKPOINT, DEMO_RECORDING
+from bridge.paths import CHECKPOINT_HELP, DEMO_RECORDING, checkpoint_arg
 
 HELP = "the bundled face recording drives the synth: writes a WAV and plays it over JACK"
 log = logging.getLogger("latent_resonance.demo")
@@ -20,10 +21,10 @@ log = logging.getLogger("latent_resonance.demo")
 
 def add_arguments(p) -> None:
     p.add_argument("--out", default="out/demo.wav", metavar="PATH", help="WAV file to write")
-    p.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT), metavar="PATH",
-                   help="generator checkpoint (.pt)")
-    p.add_argument("--recording", default=str(DEMO_RECORDING), metavar="FILE.jsonl",
-                   help="face recording that drives the synth")
+    p.add_argument("--checkpoint", default=argparse.SUPPRESS, metavar="PATH",
+                   help=CHECKPOINT_HELP)
+    p.add_argument("--recording", default=argparse.SUPPRESS, metavar="FILE.jsonl",
+                   help="face recording that drives the synth (default: the bundled one)")
     p.add_argument("--seed", type=int, default=0, help="seed of the first latent and phases")
     p.add_argument("--duration", type=float, default=None,
                    help="seconds (default: the whole recording)")
@@ -71,15 +72,12 @@ def play_over_jack(audio, sr: int, connect: bool = True) -> bool:
 
 
 def run(args) -> int:
-    import torch
-
-    torch.set_num_threads(1)
     from bridge.synth_daemon import load_face_events, load_synth_checkpoint, render
 
-    rec = Path(args.recording)
+    rec = Path(getattr(args, "recording", None) or DEMO_RECORDING)
     if not rec.is_file():
         raise UserError(f"demo recording not found: {rec}")
-    ckpt, codec = load_synth_checkpoint(args.checkpoint)
+    ckpt, codec = load_synth_checkpoint(checkpoint_arg(args))
     events = load_face_events(rec)
     duration = args.duration if args.duration is not None else events[-1][0] + 1.0
     if not 0 < duration <= 3600:

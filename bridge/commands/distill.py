@@ -70,9 +70,13 @@ def run(args) -> int:
         raise UserError("--steps must be >= 1")
     data = None
     if args.data:
-        from bridge.commands.train import _load_data
+        from engine.data.dataset import load_training_data
 
-        data = _load_data(args)
+        try:
+            data = load_training_data(args.data, args.heldout, on_error=lambda name, msg:
+                                      log.warning("skipping %s: %s", name, msg))
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
     cfg = DistillConfig(g_channels=_channels(args.channels), batch=args.batch, lr=args.lr,
                         lr_final=args.lr / 10, steps=args.steps, seed=args.seed)
     try:
@@ -116,14 +120,17 @@ def run(args) -> int:
     log.info("student vs teacher: mean |image error| %.4f (images span [-1, 1])",
              ck.card["image_error_vs_teacher"])
     if data is not None:
-        from bridge.commands.train import card_markdown
+        from engine.gan.card import card_markdown
         from engine.gan.finalize import finalize
 
         finalize(ck, *data, log=log.info, keep_directions=True)
         (out / "card.json").write_text(json.dumps(ck.card, indent=2))
         (out / "card.md").write_text(card_markdown(name, student_card(ck.card)))
     ck.save(out / "generator.pt")
-    log.info("wrote %s", out / "generator.pt")
+    from engine.gan.export import export_checkpoint
+
+    # the runtime (synth, live, demo) plays the exported companion, without torch
+    log.info("wrote %s and %s", out / "generator.pt", export_checkpoint(out / "generator.pt"))
     return 0
 
 

@@ -3,17 +3,18 @@ a sound; saved as .npy and printed as an OSC message for ``/lr/latent``."""
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from bridge.errors import UserError
-from bridge.paths import DEFAULT_CHECKPOINT
+from bridge.paths import CHECKPOINT_HELP, checkpoint_arg
 
 HELP = "find the latent vector that best reproduces an audio file (for /lr/latent)"
 
 
 def add_arguments(p) -> None:
     p.add_argument("audio", help="audio file (any format librosa reads)")
-    p.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT), help="generator (.pt)")
+    p.add_argument("--checkpoint", default=argparse.SUPPRESS, help=CHECKPOINT_HELP)
     p.add_argument("--out", help="output .npy (default: AUDIO stem + .latent.npy beside it)")
     p.add_argument("--offset", type=float, default=0.0, help="start of the excerpt (s)")
     p.add_argument("--steps", type=int, default=200, help="optimisation steps")
@@ -30,7 +31,7 @@ def run(args) -> int:
     from engine.spectral import CodecParams, load_audio
 
     try:
-        ck = load_checkpoint(args.checkpoint)
+        ck = load_checkpoint(checkpoint_arg(args))
         codec = CodecParams.from_dict(ck.codec)
         audio = load_audio(args.audio, sr=codec.sr)
     except (CheckpointError, ValueError) as exc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from bridge.commands import face as face_cmd
+from bridge.paths import checkpoint_arg
 from bridge.commands import synth as synth_cmd
 
 HELP = ("face engine + synth daemon in one command: your face plays the GAN synth over JACK "
@@ -25,9 +26,6 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    import torch
-
-    torch.set_num_threads(1)
     from bridge.synth_daemon import load_synth_checkpoint
 
     synth_cmd.check_voice_args(args)
@@ -35,7 +33,7 @@ def run(args) -> int:
     if args.no_osc:
         log.warning("--no-osc: the synth still gets the face over its own OSC port; other "
                     "targets are off")
-    ckpt, codec = load_synth_checkpoint(args.checkpoint)
+    ckpt, codec = load_synth_checkpoint(checkpoint_arg(args))
     synth_target = f"127.0.0.1:{args.osc_port}"
     args.osc = [synth_target] + [t for t in (args.osc or []) if t != synth_target] \
         if not args.no_osc else [synth_target]

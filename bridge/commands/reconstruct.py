@@ -3,17 +3,17 @@ WAVs (the origin's ``reconstruct_samples``)."""
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from bridge.errors import UserError
-from bridge.paths import DEFAULT_CHECKPOINT
+from bridge.paths import CHECKPOINT_HELP, checkpoint_arg
 
 HELP = "generate N spectrograms from a checkpoint and reconstruct them to audio"
 
 
 def add_arguments(p) -> None:
-    p.add_argument("checkpoint", nargs="?", default=str(DEFAULT_CHECKPOINT),
-                   help="generator checkpoint (.pt)")
+    p.add_argument("checkpoint", nargs="?", default=argparse.SUPPRESS, help=CHECKPOINT_HELP)
     p.add_argument("--n", type=int, default=8, help="number of samples")
     p.add_argument("--out", default="samples", help="output directory")
     p.add_argument("--seed", type=int, default=0, help="first latent seed (seeds S..S+N-1)")
@@ -39,14 +39,14 @@ def run(args) -> int:
     import numpy as np
     from tqdm import tqdm
 
-    from bridge.commands.train import save_grid
-    from engine.gan.checkpoint import CheckpointError, load_checkpoint
-    from engine.spectral import CodecParams, save_audio, spectrogram_to_audio, spectrogram_to_image
+    from engine.gan.runtime import CheckpointError, load_generator
+    from engine.spectral import (CodecParams, save_audio, spectrogram_grid, spectrogram_to_audio,
+                                 spectrogram_to_image)
 
     if not 1 <= args.n <= 1000:
         raise UserError("--n must be within 1..1000")
     try:
-        ck = load_checkpoint(args.checkpoint)
+        ck = load_generator(checkpoint_arg(args))
         z = np.stack([ck.random_latent(args.seed + i) for i in range(args.n)])
         specs = ck.generate(z, truncation=args.truncation, noise=args.noise,
                             directions=_directions(args.direction))
@@ -55,7 +55,7 @@ def run(args) -> int:
     codec = CodecParams.from_dict(ck.codec)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    save_grid(specs, out / "grid.png")
+    spectrogram_grid(specs).save(out / "grid.png")
     for i, spec in enumerate(tqdm(specs, unit="sample", desc="reconstruct")):
         stem = f"sample_{args.seed + i:04d}"
         spectrogram_to_image(spec).save(out / f"{stem}.png")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import faulthandler
 import ipaddress
 import logging
@@ -12,7 +13,7 @@ import threading
 
 from bridge.address_table import OSCQUERY_PORT, SYNTH_OSC_PORT
 from bridge.errors import UserError
-from bridge.paths import DEFAULT_CHECKPOINT
+from bridge.paths import CHECKPOINT_HELP, checkpoint_arg
 from engine.synth.queue_target import DEFAULT_CEILING_MS
 
 HELP = ("GAN synth daemon: latent vectors and controls over OSC, streaming audio over JACK; "
@@ -22,8 +23,8 @@ log = logging.getLogger("latent_resonance.synth")
 
 def add_synth_arguments(p, render: bool = True) -> None:
     """Options shared by ``synth`` and ``live``."""
-    p.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT), metavar="PATH",
-                   help="generator checkpoint (.pt)")
+    p.add_argument("--checkpoint", default=argparse.SUPPRESS, metavar="PATH",
+                   help=CHECKPOINT_HELP)
     p.add_argument("--osc-port", type=int, default=SYNTH_OSC_PORT, help="UDP port for OSC in")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to bind the OSC port to (0.0.0.0 = all interfaces)")
@@ -166,7 +167,7 @@ def run_daemon(args, ckpt, codec, allow, stop: threading.Event | None = None) ->
 
 
 def run(args) -> int:
-    # everything cheap is checked before torch is imported and the checkpoint loaded
+    # everything cheap is checked before the checkpoint is loaded
     if args.render is None and (args.face or args.script or args.duration is not None):
         raise UserError("--face, --script and --duration go with --render OUT.wav")
     check_voice_args(args)
@@ -181,18 +182,9 @@ def run(args) -> int:
         events = load_face_events(args.face)
     elif args.script:
         events = load_script(args.script)
-    from pathlib import Path
-
-    if not Path(args.checkpoint).is_file():
-        from bridge.synth_daemon import load_synth_checkpoint
-
-        load_synth_checkpoint(args.checkpoint)  # raises the one-line UserError
-    import torch
-
-    torch.set_num_threads(1)
     from bridge.synth_daemon import VoiceSettings, load_synth_checkpoint, render
 
-    ckpt, codec = load_synth_checkpoint(args.checkpoint)
+    ckpt, codec = load_synth_checkpoint(checkpoint_arg(args))
     if args.render is None:
         return run_daemon(args, ckpt, codec, allow)
     duration = args.duration

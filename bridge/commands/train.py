@@ -19,16 +19,11 @@ from pathlib import Path
 import numpy as np
 
 from bridge.errors import UserError
+from engine.gan.card import card_markdown
+from engine.gan.config import PRESETS, GanConfig, preset_config
 
 HELP = "train the StyleGAN2-style spectrogram generator on a PNG directory or .npy array"
 log = logging.getLogger("latent_resonance.train")
-
-#: channel presets, highest resolution LAST for the generator (lowest first)
-PRESETS = {
-    "small": ([128, 128, 64, 32, 16], 64, 128),   # g_channels, z_dim, w_dim
-    "tiny": ([32, 32, 16, 8], 16, 32),
-}
-
 
 def add_arguments(p) -> None:
     p.add_argument("data", help="training spectrograms: a PNG directory (from `dataset`) or a "
@@ -59,21 +54,6 @@ def add_arguments(p) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def _gan_config(preset: str, shape: tuple[int, int]):
-    from engine.gan.model import GanConfig
-
-    chans, z_dim, w_dim = PRESETS[preset]
-    h, w = shape
-    levels = len(chans)
-    while levels > 1 and (h % 2 ** (levels - 1) or w % 2 ** (levels - 1)
-                          or h >> (levels - 1) < 2 or w >> (levels - 1) < 2):
-        levels -= 1
-    g = chans[len(chans) - levels:]
-    start = (h >> (levels - 1), w >> (levels - 1))
-    return GanConfig(z_dim=z_dim, w_dim=w_dim, resolution=(h, w), start=start, g_channels=g,
-                     d_channels=list(reversed(g)))
-
-
 def _distributed():
     """(rank, world, grad_sync) under torchrun, else (0, 1, None)."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
@@ -92,42 +72,16 @@ def _distributed():
     return dist.get_rank(), world, sync
 
 
-def _load_data(args):
-    from engine.data.dataset import load_array, split_heldout
-
-    def bad(name, msg):
-        log.warning("skipping %s: %s", name, msg)
+def load_data(args):
+    """(train, held-out) arrays for ``args.data``/``args.heldout``; bad items are skipped with
+    a warning, unusable data is a UserError (shared with ``distill``)."""
+    from engine.data.dataset import load_training_data
 
     try:
-        arr, names = load_array(args.data, on_error=bad)
-        if args.heldout:
-            held, _ = load_array(args.heldout, on_error=bad)
-            train = arr
-        else:
-            tr, ho = split_heldout(names)
-            train, held = arr[tr], arr[ho]
+        return load_training_data(args.data, args.heldout,
+                                  on_error=lambda name, msg: log.warning("skipping %s: %s", name, msg))
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    if held.shape[1:] != train.shape[1:]:
-        raise UserError(f"held-out size {held.shape[1:]} differs from training {train.shape[1:]}")
-    if len(train) < 2:
-        raise UserError("need at least 2 training spectrograms")
-    return train, held
-
-
-def save_grid(images: np.ndarray, path: Path, cols: int = 4) -> None:
-    """(N, n_mels, frames) in [-1, 1] -> one grayscale PNG, low frequencies at the bottom."""
-    from PIL import Image
-
-    n, h, w = images.shape
-    rows = -(-n // cols)
-    grid = np.full((rows * (h + 2), cols * (w + 2)), 0, np.uint8)
-    for i, im in enumerate(images):
-        r, c = divmod(i, cols)
-        grid[r * (h + 2):r * (h + 2) + h, c * (w + 2):c * (w + 2) + w] = \
-            np.round((np.flipud(im) + 1) * 127.5).clip(0, 255).astype(np.uint8)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(grid, mode="L").save(path)
 
 
 def plot_history(history: list[dict], path: Path) -> None:
@@ -156,45 +110,6 @@ def _smooth(history: list[dict], every: int) -> list[dict]:
         chunk = history[i:i + every]
         out.append({k: float(np.mean([h[k] for h in chunk])) for k in chunk[0]})
     return out
-
-
-def card_markdown(name: str, card: dict) -> str:
-    """A human-readable model card from a checkpoint card dict."""
-    g = card.get("gan_config", {})
-    lines = [f"# Generator `{name}`", ""]
-    if card.get("data_description"):
-        lines += [f"**Data.** {card['data_description']}", ""]
-    lines += [f"- training images: {card.get('train_images')}, held-out images: "
-              f"{card.get('heldout_images')}",
-              f"- steps: {card.get('steps')} ({card.get('images_seen')} images seen), "
-              f"training time: {card.get('train_seconds', 0) / 60:.1f} min on {card.get('device')}"
-              + (f" ({card['hardware']})" if card.get("hardware") else ""),
-              f"- resolution: {g.get('resolution')} (mel bands x frames), z_dim {g.get('z_dim')}, "
-              f"w_dim {g.get('w_dim')}, generator channels {g.get('g_channels')}"]
-    if "generation_ms_per_image" in card:
-        lines.append(f"- generation: {card['generation_ms_per_image']} ms per image "
-                     "(median, measured at the end of training; see benchmarks/gan_bench.py)")
-    m = card.get("metric")
-    if m:
-        lines += ["", "**Metric** (Fréchet distance on standardised audio descriptors, lower is "
-                      "better):", "",
-                  f"- generated vs held-out: **{m['fd_generated_vs_heldout']}**",
-                  f"- real-vs-real baseline (training subset vs held-out): "
-                  f"{m['fd_train_vs_heldout_baseline']}",
-                  f"- samples: {m['n_generated']} generated, {m['n_heldout']} held-out"]
-    h = card.get("harmonicity")
-    if h:
-        lines += ["", f"**Harmonicity** ({h['method']}, n = {h['n']}): generated "
-                      f"**{h['generated']}** vs held-out real {h['heldout_real']} "
-                      f"({h['relative_difference']:.0%} apart).", ""]
-    d = card.get("directions")
-    if d:
-        lines += ["**Named directions** (PCA in W; |correlation| with the descriptor):", ""]
-        for k, v in d.items():
-            if isinstance(v, dict):
-                lines.append(f"- `{k}`: PC{v['pc']}, {v['descriptor']}, r = {v['corr']}")
-        lines.append("- `pc1` ... `pc4`: the raw principal components")
-    return "\n".join(lines) + "\n"
 
 
 def _term_as_interrupt():
@@ -226,7 +141,7 @@ def run(args) -> int:
     from engine.gan.checkpoint import TRAIN_FORMAT, Checkpoint
     from engine.gan.descriptors import reconstruct
     from engine.gan.train import Trainer, TrainConfig
-    from engine.spectral.codec import save_audio
+    from engine.spectral.codec import save_audio, spectrogram_grid
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -245,7 +160,7 @@ def run(args) -> int:
                             f"--resume continues it, --force replaces it, or choose another --out")
         if held_run:
             (out / "log.jsonl").unlink(missing_ok=True)  # a new run's log starts empty
-    train, held = _load_data(args)
+    train, held = load_data(args)
     codec = {"sr": args.sr, "n_fft": args.n_fft, "hop_length": args.hop_length,
              "n_mels": int(train.shape[1]), "frames": int(train.shape[2]), "top_db": 80.0,
              "fmin": 0.0, "fmax": None}
@@ -257,11 +172,10 @@ def run(args) -> int:
         resume_sd = torch.load(state_path, map_location="cpu", weights_only=True)
         if resume_sd.get("format") != TRAIN_FORMAT:
             raise UserError(f"{state_path} is not a training state")
-        from engine.gan.model import GanConfig
         gan = GanConfig.from_dict(resume_sd["trainer"]["gan_config"])
         tcfg = TrainConfig.from_dict(resume_sd["trainer"]["train_config"])
     else:
-        gan = _gan_config(args.preset, train.shape[1:])
+        gan = preset_config(args.preset, train.shape[1:])
         tcfg = TrainConfig(batch=args.batch, lr_g=args.lr, lr_d=args.lr,
                            r1_gamma=args.r1_gamma, seed=args.seed)
     try:
@@ -301,7 +215,8 @@ def run(args) -> int:
         torch.save(state, tmp)
         tmp.replace(state_path)
         imgs = ck.generate(fixed_z)
-        save_grid(imgs, out / "samples" / f"grid_{trainer.step_count:06d}.png")
+        (out / "samples").mkdir(exist_ok=True)
+        spectrogram_grid(imgs).save(out / "samples" / f"grid_{trainer.step_count:06d}.png")
         save_audio(reconstruct(imgs[0], codec, n_iter=16),
                    out / "samples" / f"sample_{trainer.step_count:06d}.wav", sr=codec["sr"])
         if history:
@@ -347,5 +262,8 @@ def run(args) -> int:
         ck.save(out / "generator.pt")
         (out / "card.json").write_text(json.dumps(ck.card, indent=2))
         (out / "card.md").write_text(card_markdown(name, ck.card))
-    log.info("wrote %s", out / "generator.pt")
+    from engine.gan.export import export_checkpoint
+
+    # the runtime (synth, live, demo) plays the exported companion, without torch
+    log.info("wrote %s and %s", out / "generator.pt", export_checkpoint(out / "generator.pt"))
     return 0

@@ -84,3 +84,21 @@ def split_heldout(names: list[str], every: int = 10) -> tuple[np.ndarray, np.nda
     held = np.zeros(len(names), bool)
     held[order[::every]] = True
     return np.flatnonzero(~held), np.flatnonzero(held)
+
+
+def load_training_data(data, heldout=None, on_error=None) -> tuple[np.ndarray, np.ndarray]:
+    """(train, held-out) spectrogram arrays from ``data`` (and ``heldout``, else every 10th
+    item by name of ``data``); ``on_error(name, message)`` hears of skipped items.  Raises
+    ValueError for data a generator cannot train on."""
+    arr, names = load_array(data, on_error=on_error)
+    if heldout:
+        held, _ = load_array(heldout, on_error=on_error)
+        train = arr
+    else:
+        tr, ho = split_heldout(names)
+        train, held = arr[tr], arr[ho]
+    if held.shape[1:] != train.shape[1:]:
+        raise ValueError(f"held-out size {held.shape[1:]} differs from training {train.shape[1:]}")
+    if len(train) < 2:
+        raise ValueError("need at least 2 training spectrograms")
+    return train, held

@@ -19,18 +19,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engine.gan.model import GanConfig, Generator
+from engine.gan.config import GanConfig
+from engine.gan.latents import LatentSpace
+from engine.gan.model import Generator
+from engine.gan.runtime import CheckpointError
 
 FORMAT = "latent-resonance-generator"
 TRAIN_FORMAT = "latent-resonance-train"
 VERSION = 1
 
 
-class CheckpointError(ValueError):
-    """A checkpoint file is missing, corrupt, or not one of ours."""
-
-
-class Checkpoint:
+class Checkpoint(LatentSpace):
     """A loaded generator, ready to make spectrograms (numpy in, numpy out).
 
     Attributes: ``name``, ``z_dim``, ``codec`` (dict of CodecParams fields), ``card`` (dict),
@@ -70,30 +69,14 @@ class Checkpoint:
     def resolution(self) -> tuple[int, int]:
         return tuple(self.config.resolution)
 
-    def random_latent(self, seed: int) -> np.ndarray:
-        """Standard-normal z (z_dim,) float32, deterministic in ``seed``."""
-        return np.random.default_rng(int(seed)).standard_normal(self.z_dim).astype(np.float32)
-
     def _z(self, z) -> tuple[torch.Tensor, bool]:
-        arr = np.asarray(z, dtype=np.float32)
-        single = arr.ndim == 1
-        arr = arr[None] if single else arr
-        if arr.ndim != 2 or arr.shape[1] != self.z_dim:
-            raise ValueError(f"z must be ({self.z_dim},) or (N, {self.z_dim}), got {np.shape(z)}")
-        if not np.all(np.isfinite(arr)):
-            raise ValueError("z contains NaN or inf")
+        arr, single = self.check_z(z)
         return torch.from_numpy(arr).to(self.device), single
 
     def w_offset(self, directions: dict[str, float] | None) -> torch.Tensor | None:
         """Sum of ``amount * direction`` over named directions (unknown names raise)."""
-        if not directions:
-            return None
-        off = np.zeros(self.w_dim, np.float32)
-        for name, amount in directions.items():
-            if name not in self.directions:
-                raise ValueError(f"unknown direction {name!r}; known: {sorted(self.directions)}")
-            off += float(amount) * self.directions[name]
-        return torch.from_numpy(off).to(self.device)
+        off = self.direction_offset(directions)
+        return None if off is None else torch.from_numpy(off).to(self.device)
 
     def mapped(self, z, truncation: float = 1.0, directions: dict[str, float] | None = None):
         """z -> w (torch, (N, w_dim)) with truncation psi and direction offsets applied."""
@@ -136,6 +119,14 @@ class Checkpoint:
                 "directions": {k: torch.from_numpy(np.asarray(v, np.float32))
                                for k, v in self.directions.items()},
                 "card": self.card}
+
+    def to_payload(self) -> dict:
+        """:meth:`to_dict` with numpy arrays for tensors: picklable across a process boundary
+        without torch's shared-memory handles (:func:`checkpoint_from_payload` reverses it)."""
+        d = self.to_dict()
+        for key in ("state_dict", "directions"):
+            d[key] = {k: v.numpy() for k, v in d[key].items()}
+        return d
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
@@ -251,6 +242,14 @@ def checkpoint_from_dict(d, where: str = "checkpoint", device: str = "cpu") -> C
         ck = Checkpoint(g, name, codec, d.get("card", {}), {}, device)
     ck.generator.to(device)
     return ck
+
+
+def checkpoint_from_payload(d: dict) -> Checkpoint:
+    """The checkpoint a :meth:`Checkpoint.to_payload` dict describes."""
+    d = dict(d)
+    for key in ("state_dict", "directions"):
+        d[key] = {k: torch.from_numpy(v) for k, v in d[key].items()}
+    return checkpoint_from_dict(d, d.get("name", "checkpoint"))
 
 
 def random_checkpoint(cfg: GanConfig | None = None, codec: dict | None = None, seed: int = 0,

@@ -14,54 +14,11 @@ which is mathematically the same as per-sample weights and faster on CPU.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-
-@dataclass
-class GanConfig:
-    """Sizes of generator and discriminator.  ``resolution`` is (mel bands, frames); both must be
-    ``start`` times a power of two, where ``start`` is (H, W) of the learned constant."""
-
-    z_dim: int = 64
-    w_dim: int = 128
-    mapping_layers: int = 2
-    resolution: tuple[int, int] = (128, 64)
-    start: tuple[int, int] = (8, 4)
-    g_channels: list[int] = field(default_factory=lambda: [128, 128, 64, 32, 16])
-    d_channels: list[int] = field(default_factory=lambda: [16, 32, 64, 128, 128])
-    mapping_lr_mult: float = 0.01
-    mbstd_group: int = 4
-
-    def __post_init__(self):
-        self.resolution = tuple(int(v) for v in self.resolution)
-        self.start = tuple(int(v) for v in self.start)
-        self.g_channels = [int(c) for c in self.g_channels]
-        self.d_channels = [int(c) for c in self.d_channels]
-        levels = self.levels
-        if (self.start[0] * 2 ** (levels - 1), self.start[1] * 2 ** (levels - 1)) != self.resolution:
-            raise ValueError(f"resolution {self.resolution} is not start {self.start} x 2^k "
-                             f"with {levels} channel levels")
-        if len(self.d_channels) != levels:
-            raise ValueError("g_channels and d_channels need the same number of levels")
-
-    @property
-    def levels(self) -> int:
-        return len(self.g_channels)
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["resolution"] = list(self.resolution)
-        d["start"] = list(self.start)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "GanConfig":
-        names = cls.__dataclass_fields__.keys()
-        return cls(**{k: v for k, v in d.items() if k in names})
+from engine.gan.config import GanConfig
 
 
 # ---------------------------------------------------------------- equalised-lr building blocks

@@ -18,6 +18,7 @@ from .codec import (
     mel_basis,
     process_directory,
     save_audio,
+    spectrogram_grid,
     spectrogram_to_image,
 )
 from .melinv import MelInverse, mel_inverse
@@ -41,5 +42,6 @@ __all__ = [
     "process_directory",
     "save_audio",
     "spectrogram_to_audio",
+    "spectrogram_grid",
     "spectrogram_to_image",
 ]

@@ -296,6 +296,17 @@ def spectrogram_to_image(spectrogram: np.ndarray, size: int | tuple[int, int] | 
     return img.transpose(Image.FLIP_TOP_BOTTOM)
 
 
+def spectrogram_grid(images: np.ndarray, cols: int = 4) -> Image.Image:
+    """(N, n_mels, frames) in [-1, 1] -> one grayscale image of the tiles, 2 px apart."""
+    n, h, w = np.shape(images)
+    rows = -(-n // cols)
+    grid = Image.new("L", (cols * (w + 2), rows * (h + 2)), 0)
+    for i, im in enumerate(images):
+        r, c = divmod(i, cols)
+        grid.paste(spectrogram_to_image(im), (c * (w + 2), r * (h + 2)))
+    return grid
+
+
 def load_image(path: str | Path) -> Image.Image:
     """Open an image file fully (so the file is closed); unreadable files raise ``ValueError``."""
     path = Path(path)

@@ -1,0 +1,42 @@
+"""The model card: a checkpoint's card dict (filled by :mod:`engine.gan.finalize`) as Markdown."""
+
+from __future__ import annotations
+
+
+def card_markdown(name: str, card: dict) -> str:
+    """A human-readable model card from a checkpoint card dict."""
+    g = card.get("gan_config", {})
+    lines = [f"# Generator `{name}`", ""]
+    if card.get("data_description"):
+        lines += [f"**Data.** {card['data_description']}", ""]
+    lines += [f"- training images: {card.get('train_images')}, held-out images: "
+              f"{card.get('heldout_images')}",
+              f"- steps: {card.get('steps')} ({card.get('images_seen')} images seen), "
+              f"training time: {card.get('train_seconds', 0) / 60:.1f} min on {card.get('device')}"
+              + (f" ({card['hardware']})" if card.get("hardware") else ""),
+              f"- resolution: {g.get('resolution')} (mel bands x frames), z_dim {g.get('z_dim')}, "
+              f"w_dim {g.get('w_dim')}, generator channels {g.get('g_channels')}"]
+    if "generation_ms_per_image" in card:
+        lines.append(f"- generation: {card['generation_ms_per_image']} ms per image "
+                     "(median, measured at the end of training; see benchmarks/gan_bench.py)")
+    m = card.get("metric")
+    if m:
+        lines += ["", "**Metric** (Fréchet distance on standardised audio descriptors, lower is "
+                      "better):", "",
+                  f"- generated vs held-out: **{m['fd_generated_vs_heldout']}**",
+                  f"- real-vs-real baseline (training subset vs held-out): "
+                  f"{m['fd_train_vs_heldout_baseline']}",
+                  f"- samples: {m['n_generated']} generated, {m['n_heldout']} held-out"]
+    h = card.get("harmonicity")
+    if h:
+        lines += ["", f"**Harmonicity** ({h['method']}, n = {h['n']}): generated "
+                      f"**{h['generated']}** vs held-out real {h['heldout_real']} "
+                      f"({h['relative_difference']:.0%} apart).", ""]
+    d = card.get("directions")
+    if d:
+        lines += ["**Named directions** (PCA in W; |correlation| with the descriptor):", ""]
+        for k, v in d.items():
+            if isinstance(v, dict):
+                lines.append(f"- `{k}`: PC{v['pc']}, {v['descriptor']}, r = {v['corr']}")
+        lines.append("- `pc1` ... `pc4`: the raw principal components")
+    return "\n".join(lines) + "\n"
