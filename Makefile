@@ -1,5 +1,6 @@
 # Two commands for a new user: `make demo` (the instrument on the shipped default) and
-# `make test`.  Both bootstrap uv (into .tools/ when it is not on PATH), the venv and packages.
+# `make test`.  Both bootstrap uv (into .tools/ when it is not on PATH), the venv and packages:
+# `demo` the runtime alone (no torch), `test` everything (the train extra and the dev tools).
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -13,20 +14,25 @@ export UV_PYTHON_PREFERENCE ?= system
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet uv
 
-.venv/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --compile-bytecode
+# --inexact: a `make demo` after `make test` keeps what the tests installed
+.venv/.synced-runtime: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --no-dev --inexact --compile-bytecode
 	@touch $@
 
-sync: .venv/.synced
+.venv/.synced-all: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --all-extras --compile-bytecode
+	@touch $@ .venv/.synced-runtime
 
-demo: .venv/.synced
-	$(UV) run --frozen latent-resonance demo
+sync: .venv/.synced-all
 
-test: .venv/.synced
-	$(UV) run --frozen pytest
+demo: .venv/.synced-runtime
+	$(UV) run --frozen --no-sync latent-resonance demo
 
-bench: .venv/.synced
-	for b in benchmarks/*_bench.py; do $(UV) run --frozen python $$b || exit 1; done
+test: .venv/.synced-all
+	$(UV) run --frozen --no-sync pytest
+
+bench: .venv/.synced-all
+	for b in benchmarks/*_bench.py; do $(UV) run --frozen --no-sync python $$b || exit 1; done
 
 clean:
 	rm -rf .venv .tools .pytest_cache
