@@ -94,9 +94,9 @@ print(" ".join(f"{x:.4f}" for x in out))
 def bench_latency(frames) -> dict:
     """Real-time video source -> tracker -> OscOut -> UDP socket in another process;
     latency = arrival time - bundle timetag (the capture time)."""
-    from bridge.camera import VideoSource
-    from bridge.face_daemon import FaceDaemon
-    from bridge.osc_out import OscOut
+    from bridge.face.camera import VideoSource
+    from bridge.face.daemon import FaceDaemon
+    from bridge.osc.out import OscOut
 
     import cv2
 

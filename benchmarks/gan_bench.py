@@ -47,7 +47,7 @@ def real_set(codec: dict, notes: int, seed: int):
     """Render ``notes`` sustained notes (fluidsynth + synth) and cut codec-sized images."""
     import soundfile as sf
 
-    from bridge.sources import render_sources
+    from bridge.material.sources import render_sources
     from engine.data.windows import audio_windows
     from engine.spectral import CodecParams
 

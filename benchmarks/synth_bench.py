@@ -34,11 +34,12 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))  # the test helpers synth_client, jack_capture
 
-from bridge.jack_capture import JackCapture  # noqa: E402
+from jack_capture import JackCapture  # noqa: E402
 from bridge.paths import DEFAULT_CHECKPOINT  # noqa: E402
-from bridge.libjack import quiet_libjack  # noqa: E402
-from bridge.synth_client import SynthClient  # noqa: E402
+from bridge.jack.libjack import quiet_libjack  # noqa: E402
+from synth_client import SynthClient  # noqa: E402
 
 
 def start_jackd(name: str, rate=48000, period=256, realtime=False) -> subprocess.Popen:
@@ -182,11 +183,11 @@ def origin_latency(ckpt, codec, trials):
 
 
 def rtf(ckpt, codec, seconds=20.0, rate=10.0):
-    from bridge.synth_daemon import render
+    from bridge.synth.render import render
 
     events = [(0.0, "/lr/latent/glide", (0.0,))]
     events += [(k / rate, "/lr/latent/seed", (k + 1,)) for k in range(int(seconds * rate))]
-    from bridge.generator_process import GeneratorProcess
+    from bridge.synth.generator_process import GeneratorProcess
 
     # warm-up, untimed: starting the generator process, one-off JIT compiles (numba in
     # librosa's filters) and torch's first passes happen once at daemon start-up
@@ -223,7 +224,7 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(1)
-    from bridge.synth_daemon import load_synth_checkpoint
+    from bridge.synth.daemon import load_synth_checkpoint
 
     ckpt, codec = load_synth_checkpoint(a.checkpoint)
     print(f"checkpoint {ckpt.name}: z_dim {ckpt.z_dim}, image {codec.n_mels}x{codec.frames}, "

@@ -24,11 +24,12 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
+sys.path.insert(0, str(REPO / "tests"))  # the test helpers synth_client, jack_capture
 
 from synth_bench import start_daemon, start_jackd  # noqa: E402
 
 from bridge.paths import DEFAULT_CHECKPOINT  # noqa: E402
-from bridge.synth_client import SynthClient  # noqa: E402
+from synth_client import SynthClient  # noqa: E402
 
 
 def main() -> int:

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from engine.face.controls import ENERGY_FIELDS
+
 NAMESPACE = "/lr"
+#: the request and reply addresses code refers to by name
+STATUS = "/lr/status"
+STATE = "/lr/state"
+ERROR = "/lr/error"
 
 #: Default network ports (see design.md, "Ports and names at a glance").
 SYNTH_OSC_PORT = 9000
@@ -28,7 +34,10 @@ class Address:
     ``types`` is the OSC type-tag string without the comma; ``"b"`` is a blob, ``"f*"`` means
     z_dim floats.  ``ranges`` gives (low, high) per argument where a range exists, else None.
     ``sender`` is who emits it: ``"face"`` (face engine → targets), ``"synth"`` (the daemon's
-    input), ``"reply"`` (daemon → the sender of a request).
+    input), ``"reply"`` (daemon → the sender of a request).  ``fields``: the field each argument
+    carries (of :class:`engine.face.controls.FaceControls` for the face, of the synth's
+    controls for the synth), so senders, handlers and the state reply never spell an address;
+    ``handler``: the name of the synth handler for an address that does more than store them.
     """
 
     path: str
@@ -39,65 +48,73 @@ class Address:
     unit: str = ""
     default: tuple = ()
     alt_types: tuple[str, ...] = field(default=())
-
-
-FACE_CONTROLS = ("rotation", "jaw", "brow", "stillness")
+    fields: tuple[str, ...] = ()
+    handler: str = ""
 
 FACE_ADDRESSES: tuple[Address, ...] = (
     Address("/lr/face/found", "i", "face", "1 tracked, 0 lost (also sent at >= 1 Hz while lost)",
-            ((0, 1),), default=(0,)),
+            ((0, 1),), default=(0,), fields=("found",)),
     Address("/lr/face/rotation", "f", "face", "head angular speed, energy state 0..1", ((0, 1),),
-            default=(0.0,)),
+            default=(0.0,), fields=("rotation",)),
     Address("/lr/face/jaw", "f", "face", "jaw openness (inner-lip gap over face size) 0..1",
-            ((0, 1),), default=(0.0,)),
+            ((0, 1),), default=(0.0,), fields=("jaw",)),
     Address("/lr/face/brow", "f", "face", "brow tension relative to neutral 0..1", ((0, 1),),
-            default=(0.0,)),
+            default=(0.0,), fields=("brow",)),
     Address("/lr/face/stillness", "f", "face", "1 when the face barely moves 0..1", ((0, 1),),
-            default=(1.0,)),
+            default=(1.0,), fields=("stillness",)),
     Address("/lr/face/energy", "ffff", "face", "rotation, jaw, brow, stillness in that order",
-            ((0, 1),) * 4, default=(0.0, 0.0, 0.0, 1.0)),
+            ((0, 1),) * 4, default=(0.0, 0.0, 0.0, 1.0), fields=ENERGY_FIELDS),
     Address("/lr/face/pose", "fff", "face", "yaw, pitch, roll", ((-180, 180),) * 3, unit="deg",
-            default=(0.0, 0.0, 0.0)),
+            default=(0.0, 0.0, 0.0), fields=("yaw", "pitch", "roll")),
     Address("/lr/face/yaw_velocity", "f", "face", "signed yaw velocity", ((-720, 720),),
-            unit="deg/s", default=(0.0,)),
+            unit="deg/s", default=(0.0,), fields=("yaw_velocity",)),
 )
 
 SYNTH_ADDRESSES: tuple[Address, ...] = (
     Address("/lr/latent", "f*", "synth", "new latent target (z_dim floats, or one blob of z_dim "
-            "little-endian float32)", alt_types=("b",)),
+            "little-endian float32)", alt_types=("b",), handler="latent"),
     Address("/lr/latent/set", "if", "synth", "set one latent dimension (index, value)",
-            (None, (-10, 10))),
-    Address("/lr/latent/seed", "i", "synth", "target = seeded random z", (None,)),
+            (None, (-10, 10)), handler="latent_set"),
+    Address("/lr/latent/seed", "i", "synth", "target = seeded random z", (None,),
+            handler="latent_seed"),
     Address("/lr/latent/glide", "f", "synth", "seconds to glide to each new target", ((0, 60),),
-            unit="s", default=(0.5,)),
+            unit="s", default=(0.5,), fields=("glide_s",)),
     Address("/lr/latent/direction", "sf", "synth",
             "offset along a named direction: set its amount (0 removes it)",
-            (None, (-10, 10))),
+            (None, (-10, 10)), handler="direction"),
     Address("/lr/synth/speed", "f", "synth", "playback-rate multiplier (time-stretch)", ((0, 4),),
-            default=(1.0,)),
+            default=(1.0,), fields=("speed",)),
     Address("/lr/synth/band", "ff", "synth", "band-pass low and high edge",
-            ((0, 11025), (0, 11025)), unit="Hz", default=(20.0, 11025.0)),
+            ((0, 11025), (0, 11025)), unit="Hz", default=(20.0, 11025.0),
+            fields=("band_low", "band_high"), handler="band"),
     Address("/lr/synth/entropy", "f", "synth", "noise in the latent and generator noise inputs",
-            ((0, 1),), default=(0.0,)),
+            ((0, 1),), default=(0.0,), fields=("entropy",)),
     Address("/lr/synth/clarity", "f", "synth", "pure tone: truncation toward the mean, noise "
-            "floor down", ((0, 1),), default=(0.5,)),
+            "floor down", ((0, 1),), default=(0.5,), fields=("clarity",)),
     Address("/lr/synth/gain", "f", "synth", "output gain", ((-60, 12),), unit="dB",
-            default=(0.0,)),
+            default=(0.0,), fields=("gain_db",)),
     Address("/lr/synth/mapping", "i", "synth", "1/0 face-to-synth mapping on/off", ((0, 1),),
-            default=(1,)),
-    Address("/lr/status", "", "synth", "ask for status; the reply goes to the sender"),
-    Address("/lr/state", "", "synth", "ask for every current value; the reply goes to the sender"),
+            default=(1,), fields=("mapping",)),
+    Address(STATUS, "", "synth", "ask for status; the reply goes to the sender",
+            handler="status"),
+    Address(STATE, "", "synth", "ask for every current value; the reply goes to the sender",
+            handler="state"),
 )
 
 REPLY_ADDRESSES: tuple[Address, ...] = (
-    Address("/lr/status", "isiif", "reply", "z_dim, checkpoint name, sample rate (Hz), "
+    Address(STATUS, "isiif", "reply", "z_dim, checkpoint name, sample rate (Hz), "
             "underruns, latency (ms)"),
-    Address("/lr/state", "s", "reply", "JSON object {address: [current values]} of every "
+    Address(STATE, "s", "reply", "JSON object {address: [current values]} of every "
             "settable address"),
-    Address("/lr/error", "s", "reply", "a bad message was ignored; the text says why"),
+    Address(ERROR, "s", "reply", "a bad message was ignored; the text says why"),
 )
 
 ALL_ADDRESSES: tuple[Address, ...] = FACE_ADDRESSES + SYNTH_ADDRESSES + REPLY_ADDRESSES
+
+
+#: default of every field the synth's state keeps (controls and face), from the entries above
+FIELD_DEFAULTS: dict[str, object] = {
+    f: d for a in SYNTH_ADDRESSES + FACE_ADDRESSES for f, d in zip(a.fields, a.default)}
 
 
 def address(path: str, sender: str | None = None) -> Address:
@@ -106,6 +123,14 @@ def address(path: str, sender: str | None = None) -> Address:
         if a.path == path and (sender is None or a.sender == sender):
             return a
     raise KeyError(path)
+
+
+def by_fields(sender: str, *fields: str) -> Address:
+    """The address of ``sender`` whose arguments are exactly ``fields``; KeyError if none."""
+    for a in ALL_ADDRESSES:
+        if a.sender == sender and a.fields == fields:
+            return a
+    raise KeyError(f"{sender} {fields}")
 
 
 # --- MIDI CC map (design.md "MIDI CC"): control name -> CC number (MSB), channel 1 ----------

@@ -22,7 +22,7 @@ def clip_path(name: str) -> Path:
 @functools.lru_cache(maxsize=None)
 def track_clip(name: str, calibrate_s: float = 0.5):
     """Run a fresh FaceTracker over a test clip (every frame); returns (controls, truths)."""
-    from bridge.camera import VideoSource
+    from bridge.face.camera import VideoSource
     from engine.face import FaceTracker, TrackerConfig
 
     motion = facesynth.CLIPS[name][1]

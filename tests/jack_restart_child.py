@@ -20,11 +20,12 @@ import time
 
 import numpy as np
 
-from bridge.generator_thread import Mailbox
-from bridge.jack_midi_out import JackMidiPort
-from bridge.jack_out import JackOutput
-from bridge.synth_daemon import VoiceRunner, make_voice
-from bridge.synth_state import SynthState
+from bridge.mailbox import Mailbox
+from bridge.midi.jack_port import JackMidiPort
+from bridge.jack.audio_out import JackOutput
+from bridge.synth.voice_runner import VoiceRunner
+from engine.synth.chain import make_voice
+from bridge.synth.state import SynthState
 from conftest import start_jackd, stop_jackd
 from engine.spectral.codec import CodecParams
 

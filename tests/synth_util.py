@@ -128,7 +128,7 @@ def spectral_flux(x: np.ndarray, rate: int, segment_s: float = 0.15, n: int = 10
 
 def realtime_allowed() -> bool:
     """Whether this process may make a thread SCHED_FIFO (root, CAP_SYS_NICE or rtprio)."""
-    from bridge.rt_priority import make_thread_realtime
+    from bridge.jack.rt_priority import make_thread_realtime
 
     got = []
     t = threading.Thread(target=lambda: got.append(make_thread_realtime(1) is None))

@@ -10,14 +10,15 @@ from __future__ import annotations
 import logging
 import time
 
-from bridge.camera import CameraSource, _NewestSlot, Frame
-from bridge.face_daemon import FaceDaemon
+from bridge.face.camera import CameraSource, Frame
+from bridge.mailbox import Mailbox
+from bridge.face.daemon import FaceDaemon
 from engine.face import FaceTracker, TrackerConfig
 from face_util import clip_path
 
 
 def test_newest_frame_wins_and_stale_frames_are_counted():
-    slot = _NewestSlot()
+    slot = Mailbox()
     for i in range(5):
         slot.put(Frame(None, float(i), 0.0))
     assert slot.get(0.1).t == 4.0

@@ -12,7 +12,7 @@ import pytest
 
 from bridge.cli import main
 from bridge.paths import DEMO_RECORDING
-from bridge.recording import load_recording
+from bridge.face.recording import load_recording
 from face_util import clip_path, facesynth
 
 REPO = DEMO_RECORDING.parents[2]

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from bridge.address_table import MIDI_CC
-from bridge.midi_out import MidiOut
+from bridge.midi.out import MidiOut
 from bridge.paths import DEMO_RECORDING
 from engine.face.controls import FaceControls
 
@@ -168,7 +168,7 @@ def test_learn_mode_sends_only_the_chosen_control(jack_server, port_name):
 
 
 def test_cc_map_file_changes_numbers_and_channel(jack_server, port_name, tmp_path):
-    from bridge.midi_out import load_cc_map
+    from bridge.midi.out import load_cc_map
 
     p = tmp_path / "map.toml"
     p.write_text("channel = 3\njaw = 70\n")
@@ -254,7 +254,7 @@ def _tail(log) -> str:
 def test_sending_while_the_server_is_gone_never_blocks(jack_server, monkeypatch):
     """rtmidi's JACK backend blocks for good after ~2300 messages with its server gone (the
     face engine froze, OSC included); the port stops sending as soon as the server goes."""
-    from bridge.jack_midi_out import JackMidiPort
+    from bridge.midi.jack_port import JackMidiPort
     from conftest import start_jackd, stop_jackd
 
     name = f"lr-midi-gone-{time.monotonic_ns() % 100000}"

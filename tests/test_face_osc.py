@@ -11,8 +11,8 @@ import pytest
 from pythonosc.osc_bundle import OscBundle
 
 from bridge.address_table import FACE_ADDRESSES
-from bridge.osc_out import OscOut, build_bundle
-from bridge.recording import load_recording, write_recording
+from bridge.osc.out import OscOut, build_bundle
+from bridge.face.recording import load_recording, write_recording
 from engine.face.controls import FaceControls
 
 REPO = __import__("pathlib").Path(__file__).resolve().parent.parent

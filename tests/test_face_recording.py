@@ -10,7 +10,7 @@ import pytest
 
 from bridge.cli import main
 from bridge.paths import DEMO_RECORDING
-from bridge.recording import (RecordingError, format_line, load_recording, read_recording,
+from bridge.face.recording import (RecordingError, format_line, load_recording, read_recording,
                               write_recording)
 from engine.face.controls import RECORD_FIELDS, FaceControls
 

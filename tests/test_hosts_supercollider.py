@@ -159,7 +159,7 @@ class Spectrum:
     """Records the daemon's output and summarises it as log band energies."""
 
     def __init__(self):
-        from bridge.jack_capture import JackCapture
+        from jack_capture import JackCapture
 
         self.cap = JackCapture([f"{JACK_CLIENT_NAME}:out_1"], seconds=20, name="lr-test-cap")
 

@@ -13,9 +13,9 @@ import time
 
 import pytest
 
-import bridge.jack_client as jack_client
-from bridge.jack_client import QUIET_S, KeptJackClient
-from bridge.jack_out import JackOutput
+import bridge.jack.client as jack_client
+from bridge.jack.client import QUIET_S, KeptJackClient
+from bridge.jack.audio_out import JackOutput
 
 
 class _Client:

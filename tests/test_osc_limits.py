@@ -14,9 +14,9 @@ from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import build_msg
 
-from bridge.access import SenderLimits, TokenBucket, parse_allow, peer_allowed
-from bridge.osc_server import OscContext, OscServer
-from bridge.synth_state import SynthState
+from bridge.osc.access import SenderLimits, TokenBucket, parse_allow, peer_allowed
+from bridge.osc.server import OscContext, OscServer
+from bridge.synth.state import SynthState
 
 
 def _bundle(messages) -> bytes:

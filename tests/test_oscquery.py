@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 
 from bridge.address_table import FACE_ADDRESSES, SYNTH_ADDRESSES
-from bridge.oscquery import start_oscquery
+from bridge.osc.oscquery import start_oscquery
 
 
 def _get(url: str):
@@ -152,7 +152,7 @@ def test_only_host_names_of_this_machine_are_answered(server):
 
 
 def test_http_obeys_the_allow_list():
-    from bridge.access import parse_allow
+    from bridge.osc.access import parse_allow
 
     with start_oscquery(0, 9000, dict, advertise=False) as h:
         assert h._httpd.verify_request(None, ("127.0.0.1", 5))
@@ -165,7 +165,7 @@ def test_http_obeys_the_allow_list():
 
 
 def test_idle_connections_time_out_and_are_capped(server):
-    from bridge.oscquery import HANDLER_TIMEOUT_S, MAX_CONNECTIONS
+    from bridge.osc.oscquery import HANDLER_TIMEOUT_S, MAX_CONNECTIONS
 
     t0 = time.monotonic()
     idle = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(MAX_CONNECTIONS)]
@@ -190,7 +190,7 @@ def test_host_info_names_a_real_address_when_bound_to_every_interface():
 
 
 def test_advertised_addresses_follow_the_binding():
-    from bridge.oscquery import _advertised_ips
+    from bridge.osc.oscquery import _advertised_ips
 
     assert _advertised_ips("127.0.0.1") == ["127.0.0.1"]
     assert _advertised_ips("192.0.2.7") == ["192.0.2.7"]

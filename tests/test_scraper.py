@@ -145,7 +145,7 @@ def test_missing_key(tmp_path, capsys, monkeypatch):
 def test_the_key_goes_only_to_the_api_host_and_previews_are_http_only(tmp_path):
     """A ``next`` link and a redirect to another host are fetched without the key; a
     ``file://`` preview is refused; an oversized body is cut off."""
-    import bridge.scraper as scraper
+    import bridge.material.scraper as scraper
 
     seen: list[tuple[str, str, str | None]] = []  # (server, path, Authorization)
 

@@ -15,8 +15,8 @@ import time
 import numpy as np
 import pytest
 
-from bridge.jack_capture import JackCapture
-from bridge.synth_client import SynthClient
+from jack_capture import JackCapture
+from synth_client import SynthClient
 from synth_util import (centroid, free_port, log_spectrum, make_checkpoint, record,
                         spectral_flux, start_daemon, stop, wait_ports)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bridge.generator_process import GeneratorProcess
+from bridge.synth.generator_process import GeneratorProcess
 from engine.gan.checkpoint import load_checkpoint
 from synth_util import make_checkpoint
 
@@ -46,7 +46,7 @@ def test_a_failed_restart_is_retried_with_back_off_and_said_once(ckpt, caplog, m
     import subprocess
     import time
 
-    import bridge.generator_process as gpm
+    import bridge.synth.generator_process as gpm
 
     gp = GeneratorProcess(ckpt)
     try:

@@ -10,8 +10,8 @@ import time
 import numpy as np
 import pytest
 
-from bridge.jack_capture import JackCapture
-from bridge.synth_client import SynthClient
+from jack_capture import JackCapture
+from synth_client import SynthClient
 from conftest import start_jackd, stop_jackd
 from synth_util import free_port, make_checkpoint, record, start_daemon, stop, wait_ports
 

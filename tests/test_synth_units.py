@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from bridge.address_table import SYNTH_ADDRESSES
-from bridge.jack_out import RingBuffer
-from bridge.osc_server import ACCEPTED, ErrorLog, OscContext, apply_message, bundle_ok
-from bridge.synth_state import SynthState
+from bridge.jack.audio_out import RingBuffer
+from bridge.osc.server import ACCEPTED, ErrorLog, OscContext, apply_message, bundle_ok
+from bridge.synth.state import SynthState
 from engine.synth import mapping
 from engine.synth.bandpass import OutputStage, StreamingBandpass
 from engine.synth.glide import Glide, slerp
@@ -51,7 +51,7 @@ def test_face_drives_controls_only_with_mapping_on():
     st.set_face(rotation=1.0, jaw=1.0, brow=1.0, stillness=0.0)
     c = st.controls()
     assert c.speed == pytest.approx(2.0) and c.entropy == 1.0 and c.clarity == 0.0
-    st.set_mapping(0)
+    st.set_controls(mapping=0)
     st.set_face(rotation=0.0)
     assert st.controls().speed == pytest.approx(2.0)
 
@@ -230,7 +230,7 @@ def test_output_stage_never_exceeds_full_scale():
 
 
 def test_generator_runs_only_when_something_moves():
-    from bridge.generator_thread import LatentGenerator
+    from engine.synth.planner import LatentGenerator
 
     st = SynthState(np.ones(4, np.float32))
     ck = _CountingCkpt()
@@ -245,16 +245,16 @@ def test_generator_runs_only_when_something_moves():
     assert g.step(2.1) is not None  # ...then it runs
     assert np.allclose(ck.calls[-1][0], 3.0)
     n = len(ck.calls)
-    st.set_clarity(1.0)
+    st.set_controls(clarity=1.0)
     assert g.step(3.0) is not None and len(ck.calls) == n + 1  # truncation follows clarity
     assert ck.calls[-1][1] == pytest.approx(mapping.generator_inputs(1.0, 0.0)[0])
-    st.set_entropy(0.5)  # entropy keeps the latent wandering
+    st.set_controls(entropy=0.5)  # entropy keeps the latent wandering
     assert g.step(4.0) is not None and g.step(5.0) is not None
 
 
 def test_a_glide_shorter_than_the_pass_interval_still_reaches_its_target():
     """A 50 ms glide with passes at most every 66 ms: the last pass is at the target."""
-    from bridge.generator_thread import LatentGenerator
+    from engine.synth.planner import LatentGenerator
 
     class Recorder:  # the real generator is not needed: record the latents asked for
         z_dim = 4
@@ -293,8 +293,9 @@ def _running_voice(starved: bool, realtime: bool = False, jack_priority: int | N
     is frozen, and clears it."""
     from types import SimpleNamespace
 
-    from bridge.generator_thread import Mailbox
-    from bridge.synth_daemon import VoiceRunner, make_voice
+    from bridge.mailbox import Mailbox
+    from bridge.synth.voice_runner import VoiceRunner
+    from engine.synth.chain import make_voice
     from engine.spectral.codec import CodecParams
 
     codec = CodecParams(n_mels=128, frames=64)
@@ -374,7 +375,7 @@ def test_voice_thread_follows_jacks_realtime_priority_one_step_below(caplog):
         refused = [r for r in caplog.records if "normal priority" in r.getMessage()]
         assert len(refused) == (1 if want == "SCHED_OTHER 0" and realtime and jack_priority > 1
                                 else 0)
-    from bridge.rt_priority import thread_policy
+    from bridge.jack.rt_priority import thread_policy
 
     assert thread_policy() == "SCHED_OTHER 0", "the caller's own thread must stay as it was"
 
@@ -411,8 +412,9 @@ def test_a_stall_grows_the_live_queue_and_the_voice_fills_it():
 def test_voice_thread_never_writes_more_than_the_ring_holds():
     """A ring smaller than the queue target (e.g. after a period change): the voice thread
     waits for room instead of losing samples in a short write."""
-    from bridge.generator_thread import Mailbox
-    from bridge.synth_daemon import VoiceRunner, make_voice
+    from bridge.mailbox import Mailbox
+    from bridge.synth.voice_runner import VoiceRunner
+    from engine.synth.chain import make_voice
     from engine.spectral.codec import CodecParams
 
     class CountingRing(RingBuffer):

@@ -24,7 +24,7 @@ TABLE_END = "<!-- osc-map:end -->"
 
 def _osc_doc() -> str | None:
     """docs/osc.md with its table block regenerated; None when the file has no markers."""
-    from bridge.commands.osc_map import markdown
+    from bridge.cli.osc_map import markdown
 
     text = OSC_DOC.read_text() if OSC_DOC.exists() else ""
     if TABLE_BEGIN not in text or TABLE_END not in text:

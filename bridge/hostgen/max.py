@@ -25,6 +25,7 @@ from bridge.address_table import (
     SYNTH_ADDRESSES,
     SYNTH_OSC_PORT,
     Address,
+    by_fields,
 )
 
 RECEIVE = "lr.face.receive"
@@ -231,7 +232,7 @@ def synth_send() -> Patcher:
             p.connect(size, 0, ms, 0)
             p.connect(ms, 0, pre, 0)
         elif len(a.types) == 1:
-            if a.path == "/lr/synth/mapping":
+            if a.fields == ("mapping",):
                 box = p.ui("toggle", x, 110, 24, 24)
             else:
                 lo_hi = a.ranges[0] if a.ranges else None
@@ -253,13 +254,14 @@ def synth_send() -> Patcher:
     return p
 
 
-#: The remapping patch's rows: face control → scale (in lo, in hi, out lo, out hi) → synth address.
+#: The remapping patch's rows: face field → scale (in lo, in hi, out lo, out hi) → synth address
+#: (by the fields it sets; the band's top edge, its low edge fixed).
 REMAP_ROWS = (
-    ("/lr/face/rotation", (0, 1, 0.5, 3), "/lr/synth/speed"),
-    ("/lr/face/jaw", (0, 1, 300, 9000), "/lr/synth/band"),
-    ("/lr/face/brow", (0, 1, 0, 1), "/lr/synth/entropy"),
-    ("/lr/face/stillness", (0, 1, 0, 1), "/lr/synth/clarity"),
-    ("/lr/face/found", (0, 1, -30, 0), "/lr/synth/gain"),
+    ("rotation", (0, 1, 0.5, 3), ("speed",)),
+    ("jaw", (0, 1, 300, 9000), ("band_low", "band_high")),
+    ("brow", (0, 1, 0, 1), ("entropy",)),
+    ("stillness", (0, 1, 0, 1), ("clarity",)),
+    ("found", (0, 1, -30, 0), ("gain_db",)),
 )
 #: Fixed low edge (Hz) of the band the jaw opens.
 REMAP_BAND_LOW_HZ = 60.0
@@ -280,10 +282,11 @@ def face_to_synth(recv: Patcher, send: Patcher) -> Patcher:
     one = p.message("1", 140, 90)
     p.connect(load, 0, zero, 0)
     p.connect(load, 0, one, 0)
-    mapping_in = synth_paths.index("/lr/synth/mapping")
+    mapping_in = synth_paths.index(by_fields("synth", "mapping").path)
     p.connect(zero, 0, tx, mapping_in)
     p.comment("daemon's own mapping off", 180, 90, 170)
-    for i, (face, (ilo, ihi, olo, ohi), synth) in enumerate(REMAP_ROWS):
+    for i, (field, (ilo, ihi, olo, ohi), synth_fields) in enumerate(REMAP_ROWS):
+        face, synth = by_fields("face", field).path, by_fields("synth", *synth_fields).path
         x = 20 + 170 * i
         p.comment(f"{face.rsplit('/', 1)[1]} → {synth.rsplit('/', 1)[1]}", x + 25, 140, 140)
         tog = p.ui("toggle", x, 140, 22, 22)
@@ -298,7 +301,7 @@ def face_to_synth(recv: Patcher, send: Patcher) -> Patcher:
         shown = p.ui("flonum", x, 290, 70)
         p.connect(scale, 0, shown, 0)
         last = shown
-        if synth == "/lr/synth/band":  # jaw opens the top edge; the low edge stays put
+        if len(synth_fields) == 2:  # jaw opens the band's top edge; the low edge stays put
             pre = p.obj(f"prepend {_num(REMAP_BAND_LOW_HZ)}", x, 330)
             p.connect(shown, 0, pre, 0)
             last = pre

@@ -152,7 +152,7 @@ def synth_send() -> str:
             p.text(x, 115, "list of z_dim floats")
         elif a.types == "sf":
             p.connect(p.msg(x, 115, "brightness 0.5"), 0, to_list, 0)
-        elif a.path == "/lr/synth/mapping":
+        elif a.fields == ("mapping",):
             p.connect(p.toggle(x, 115, on=False), 0, to_list, 0)
         elif len(a.types) == 1:
             p.connect(p.floatatom(x, 115), 0, to_list, 0)

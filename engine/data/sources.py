@@ -1,7 +1,7 @@
 """Plans of offline harmonic training material, and the MIDI files that play them.
 
 A plan is a deterministic list of :class:`NoteSpec` (same seed -> same list): sustained notes of
-General-MIDI instruments (rendered by fluidsynth in ``bridge.sources``) and synthesised tones
+General-MIDI instruments (rendered by fluidsynth in ``bridge.material.sources``) and synthesised tones
 (:mod:`engine.data.synth`).  Pure computation: MIDI files are built in memory (mido) and written
 only by the caller.
 """

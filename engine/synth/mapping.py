@@ -17,7 +17,7 @@ Truncation and generator noise follow clarity and entropy (:func:`generator_inpu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 SPEED_MIN = 0.25
 SPEED_MAX = 2.0
@@ -96,3 +96,11 @@ def generator_inputs(clarity: float, entropy: float) -> tuple[float, float]:
 def entropy_jitter_scale(entropy: float) -> float:
     """Std of the latent perturbation added per generator pass at this entropy (0..1)."""
     return LATENT_JITTER_AT_FULL_ENTROPY * _unit(entropy)
+
+
+def apply_face(controls, face, nyquist_hz: float = 11025.0):
+    """``controls`` (a dataclass with speed, band_low, band_high, entropy, clarity) with those
+    fields driven by ``face``'s energy states (rotation, jaw, brow, stillness)."""
+    m = face_to_controls(face.rotation, face.jaw, face.brow, face.stillness, nyquist_hz)
+    return replace(controls, speed=m.speed, band_low=m.band_low, band_high=m.band_high,
+                   entropy=m.entropy, clarity=m.clarity)

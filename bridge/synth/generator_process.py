@@ -4,7 +4,7 @@ In one process, a generator pass (torch plus a few hundred Python calls per imag
 GIL with the voice thread and the JACK process callback: measured on the 2-core development
 machine, the voice ran ~40 % slower beside it and a pass took 10 ms instead of 7.  In a child
 process each gets its own core.  The parent keeps all decisions (:class:`LatentGenerator`
-plans every pass); the child (``python -m bridge.generator_worker``) only turns
+plans every pass); the child (``python -m bridge.synth.generator_worker``) only turns
 (z, truncation, noise, directions) into an image.
 
 A plain subprocess with a socket pair, not ``multiprocessing``: spawn re-imports the caller's
@@ -59,7 +59,7 @@ class GeneratorProcess:
         parent, child = socket.socketpair()
         try:
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "bridge.generator_worker", str(child.fileno())],
+                [sys.executable, "-m", "bridge.synth.generator_worker", str(child.fileno())],
                 pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL)
         except BaseException:
             parent.close()

@@ -1,6 +1,6 @@
 """The face engine's run loop: source -> FaceTracker -> OSC / MIDI / recording.
 
-One thread runs the loop (capture has its own thread in ``bridge.camera``).  SIGINT/SIGTERM
+One thread runs the loop (capture has its own thread in ``bridge.face.camera``).  SIGINT/SIGTERM
 end the run cleanly: the source stops, ports close, the recording is flushed.
 """
 
@@ -43,7 +43,7 @@ class RunStats:
 class FaceDaemon:
     """Wires a source to the outputs.
 
-    ``source``: a ``bridge.camera`` source (frames) or a list of recorded FaceControls;
+    ``source``: a ``bridge.face.camera`` source (frames) or a list of recorded FaceControls;
     ``tracker``: a FaceTracker for frame sources; ``outputs``: objects with ``send(controls,
     timetag)`` and ``close()`` (OscOut, MidiOut); ``recorder``: a RecordingWriter or None;
     ``printer``: a text stream to print one JSON line per frame to, or None.
@@ -69,7 +69,7 @@ class FaceDaemon:
         if self.recorder is not None:
             self.recorder.write(c)
         if self.printer is not None:
-            from bridge.recording import format_line
+            from bridge.face.recording import format_line
 
             print(format_line(c), file=self.printer, flush=False)
         st = self.stats

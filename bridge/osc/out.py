@@ -13,7 +13,7 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 
 from bridge.address_table import FACE_ADDRESSES
 from bridge.errors import UserError
-from engine.face.controls import ENERGY_FIELDS, FaceControls
+from engine.face.controls import FaceControls
 
 log = logging.getLogger("latent_resonance.osc")
 
@@ -33,23 +33,22 @@ def parse_target(text: str) -> tuple[str, int]:
     return addr[0], int(port_s)
 
 
-def face_values(path: str, c: FaceControls) -> tuple:
-    """The argument values of face address ``path`` for controls ``c``."""
-    name = path.rsplit("/", 1)[-1]
-    if name == "energy":
-        return tuple(getattr(c, k) for k in ENERGY_FIELDS)
-    if name == "pose":
-        return (c.yaw, c.pitch, c.roll)
-    return (getattr(c, name),)
+def face_messages(c: FaceControls) -> list[tuple[str, tuple]]:
+    """The (address, args) of one frame: every face address in table order, each argument the
+    field its table entry names, typed as the entry says.  The live face engine sends these,
+    and the offline render replays a recording as them."""
+    return [(a.path, tuple(int(getattr(c, f)) if t == "i" else float(getattr(c, f))
+                           for f, t in zip(a.fields, a.types)))
+            for a in FACE_ADDRESSES]
 
 
 def build_bundle(c: FaceControls, timetag: float) -> bytes:
-    """The datagram for one frame: every face address in table order; ``timetag`` Unix seconds."""
+    """The datagram for one frame (:func:`face_messages`); ``timetag`` Unix seconds."""
     bundle = OscBundleBuilder(timetag)
-    for a in FACE_ADDRESSES:
-        msg = OscMessageBuilder(a.path)
-        for value, typ in zip(face_values(a.path, c), a.types):
-            msg.add_arg(int(value) if typ == "i" else float(value), typ)
+    for (path, args), a in zip(face_messages(c), FACE_ADDRESSES):
+        msg = OscMessageBuilder(path)
+        for value, typ in zip(args, a.types):
+            msg.add_arg(value, typ)
         bundle.add_content(msg.build())
     return bundle.build().dgram
 

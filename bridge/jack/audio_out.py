@@ -6,7 +6,7 @@ holds too little it plays what there is, pads with silence and counts an underru
 itself creates a few small objects per callback -- the port-buffer views JACK-Client returns --
 which no Python JACK client can avoid.)
 
-The connection is kept by :class:`bridge.jack_client.KeptJackClient`: no server -> one clear
+The connection is kept by :class:`bridge.jack.client.KeptJackClient`: no server -> one clear
 log line, then a quiet retry every ``retry_s``; server gone mid-run (shutdown callback) -> a
 safe close, the rest of the daemon keeps running, reconnect when the server is back.  Each
 connection gets a fresh ring sized for that server's sample rate; the producer notices through
@@ -20,7 +20,7 @@ import logging
 import numpy as np
 
 from bridge.address_table import JACK_CLIENT_NAME
-from bridge.jack_client import KeptJackClient
+from bridge.jack.client import KeptJackClient
 
 log = logging.getLogger("latent_resonance.synth.jack")
 

@@ -1,26 +1,21 @@
-"""The generator side of the synth: latent glide -> GAN pass -> newest spectrogram.
+"""The latent planner: latent glide -> when a generator pass is due, and its inputs.
 
 :class:`LatentGenerator` decides *when* a generator pass is due and runs it; it is clocked by
 the caller, so the offline renderer (audio-time clock) and the daemon (wall clock, in
-:class:`GeneratorThread`) share it.  A pass runs only when something it depends on moved: the
-latent target or a named direction, the glide still under way, clarity/entropy (truncation and
-noise), or -- while entropy > 0 -- the latent jitter, which is re-drawn ``JITTER_HZ`` times a
-second.  Passes are at most ``max_rate`` per second.
+:class:`bridge.synth.generator_thread.GeneratorThread`) share it.  A pass runs only when
+something it depends on moved: the latent target or a named direction, the glide still under
+way, clarity/entropy (truncation and noise), or -- while entropy > 0 -- the latent jitter, which
+is re-drawn ``JITTER_HZ`` times a second.  Passes are at most ``max_rate`` per second.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
 import time
 
 import numpy as np
 
-from bridge.synth_state import SynthState
 from engine.synth.glide import Glide
 from engine.synth.mapping import entropy_jitter_scale, generator_inputs
-
-log = logging.getLogger("latent_resonance.synth.generator")
 
 #: how often the entropy jitter (a smooth random walk in latent space) moves, Hz
 JITTER_HZ = 4.0
@@ -28,35 +23,16 @@ JITTER_HZ = 4.0
 CONTROL_EPS = 0.02
 
 
-class Mailbox:
-    """A one-slot, newest-wins handoff between two threads (no queue build-up)."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._item = None
-        self._serial = 0
-
-    def put(self, item) -> None:
-        with self._lock:
-            self._item = item
-            self._serial += 1
-
-    def take(self, since: int):
-        """(item, serial) if something newer than ``since`` was put, else (None, since)."""
-        with self._lock:
-            if self._serial == since:
-                return None, since
-            return self._item, self._serial
-
-
 class LatentGenerator:
     """Turns the state's latent target into spectrograms, only when needed.
 
-    ``ckpt`` is a loaded checkpoint (``generate(z, truncation, noise, directions)``);
+    ``ckpt`` is a loaded generator (``generate(z, truncation, noise, directions)``);
+    ``state`` gives ``latent()`` (z, directions, version) and ``controls()`` (a snapshot with
+    ``glide_s``, ``entropy``, ``clarity``), e.g. :class:`bridge.synth.state.SynthState`;
     ``seed`` seeds the entropy jitter so offline renders repeat exactly.
     """
 
-    def __init__(self, ckpt, state: SynthState, max_rate: float = 15.0, seed: int = 0,
+    def __init__(self, ckpt, state, max_rate: float = 15.0, seed: int = 0,
                  glide_mode: str = "slerp"):
         self.ckpt, self.state = ckpt, state
         self.min_interval = 1.0 / max(0.1, float(max_rate))
@@ -128,55 +104,3 @@ class LatentGenerator:
         spec = self.ckpt.generate(z, truncation=psi, noise=noise, directions=directions)
         self.last_seconds = time.perf_counter() - t0
         return np.asarray(spec, dtype=np.float32)
-
-
-class GeneratorThread:
-    """Runs :class:`LatentGenerator` on the wall clock and posts images to ``mailbox``.
-
-    Sleeps on the state's Condition until something changes (or a glide/jitter tick is due),
-    so an idle synth costs no generator time.
-    """
-
-    def __init__(self, gen: LatentGenerator, mailbox: Mailbox):
-        self.gen, self.mailbox = gen, mailbox
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="generator", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def _run(self) -> None:
-        state = self.gen.state
-        while not self._stop.is_set():
-            with state.changed:
-                serial = state.change_serial
-            now = time.monotonic()
-            wait = self.gen.wait_s(now)
-            if wait > 0.0:
-                self._stop.wait(wait)
-                continue
-            try:
-                spec = self.gen.step(now)
-            except RuntimeError as exc:  # the child process was restarted or is not running:
-                log.debug("generator pass skipped: %s", exc)  # (it said so itself, once)
-                spec = None
-                self._stop.wait(0.5)
-            except Exception:  # noqa: BLE001 - a generator failure must not kill the daemon
-                log.exception("generator pass failed; keeping the previous sound")
-                spec = None
-                self._stop.wait(0.5)
-            if spec is not None:
-                self.mailbox.put(spec)
-                continue
-            idle = 1.0 / JITTER_HZ if state.controls().entropy > 0.0 else 1.0
-            if self.gen.glide.moving(time.monotonic()):
-                idle = self.gen.min_interval
-            with state.changed:
-                if state.change_serial == serial and not self._stop.is_set():
-                    state.changed.wait(idle)
-
-    def stop(self) -> None:
-        self._stop.set()
-        with self.gen.state.changed:
-            self.gen.state.changed.notify_all()
-        self._thread.join(5)

@@ -31,7 +31,7 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from bridge.sources import render_sources
+    from bridge.material.sources import render_sources
 
     if args.count <= 0:
         raise UserError("--count must be positive")

@@ -1,6 +1,6 @@
-"""The child of :class:`bridge.generator_process.GeneratorProcess` (not a user command).
+"""The child of :class:`bridge.synth.generator_process.GeneratorProcess` (not a user command).
 
-``python -m bridge.generator_worker FD``: on the socket ``FD`` the first message is the
+``python -m bridge.synth.generator_worker FD``: on the socket ``FD`` the first message is the
 generator's ``to_payload()`` (the exported ONNX graph, or a torch checkpoint's arrays, see
 :func:`engine.gan.runtime.generator_from_payload`); each further message is
 (z, truncation, noise, directions) and is answered ("ok", image) or ("error", one line).

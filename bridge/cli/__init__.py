@@ -1,6 +1,6 @@
 """``latent-resonance`` command line: one entry point, one module per subcommand.
 
-Each module in ``bridge.commands`` exposes ``HELP`` (one line), ``add_arguments(parser)`` and
+Each module in this package exposes ``HELP`` (one line), ``add_arguments(parser)`` and
 ``run(args) -> int``.  Modules are imported only when their subcommand runs, so ``--help`` and
 light commands stay fast.
 """
@@ -15,7 +15,7 @@ import sys
 from bridge.config import apply_config_file
 from bridge.errors import UserError
 
-#: subcommand name -> module under bridge.commands
+#: subcommand name -> module in this package
 COMMANDS = {
     "face": "face",
     "synth": "synth",
@@ -37,7 +37,7 @@ log = logging.getLogger("latent_resonance")
 
 
 def _load(module: str):
-    return importlib.import_module(f"bridge.commands.{module}")
+    return importlib.import_module(f"bridge.cli.{module}")
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:

@@ -3,49 +3,52 @@
 One lock guards everything; every method holds it only for a few assignments, so the OSC
 thread, the generator thread and the voice thread never wait on each other for long.  (The JACK
 process callback never touches this object.)  Values arrive already validated
-(:mod:`bridge.osc_server`); this module only stores them and applies the face mapping.
+(:mod:`bridge.osc.server`); this module only stores them and applies the face mapping.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from bridge.address_table import address
+from bridge.address_table import FACE_ADDRESSES, FIELD_DEFAULTS, SYNTH_ADDRESSES
+from engine.face.controls import ENERGY_FIELDS
 from engine.synth import mapping
 
-
-def _default(path: str) -> tuple:
-    return address(path, "synth").default if not path.startswith("/lr/face/") else address(path).default
+_D = FIELD_DEFAULTS
+#: control fields a generator pass depends on: a change wakes the generator
+GENERATOR_FIELDS = frozenset({"entropy", "clarity", "glide_s"})
 
 
 @dataclass(frozen=True)
 class Controls:
     """A snapshot of the controls: speed (x), band (Hz), entropy/clarity (0..1), gain (dB)."""
 
-    speed: float = _default("/lr/synth/speed")[0]
-    band_low: float = _default("/lr/synth/band")[0]
-    band_high: float = _default("/lr/synth/band")[1]
-    entropy: float = _default("/lr/synth/entropy")[0]
-    clarity: float = _default("/lr/synth/clarity")[0]
-    gain_db: float = _default("/lr/synth/gain")[0]
-    mapping: int = _default("/lr/synth/mapping")[0]
-    glide_s: float = _default("/lr/latent/glide")[0]
+    speed: float = _D["speed"]
+    band_low: float = _D["band_low"]
+    band_high: float = _D["band_high"]
+    entropy: float = _D["entropy"]
+    clarity: float = _D["clarity"]
+    gain_db: float = _D["gain_db"]
+    mapping: int = _D["mapping"]
+    glide_s: float = _D["glide_s"]
 
 
 @dataclass(frozen=True)
 class Face:
     """The newest face values received over ``/lr/face/*`` (energy states 0..1, pose in deg)."""
 
-    found: int = 0
-    rotation: float = 0.0
-    jaw: float = 0.0
-    brow: float = 0.0
-    stillness: float = 1.0
-    pose: tuple = (0.0, 0.0, 0.0)
-    yaw_velocity: float = 0.0
+    found: int = _D["found"]
+    rotation: float = _D["rotation"]
+    jaw: float = _D["jaw"]
+    brow: float = _D["brow"]
+    stillness: float = _D["stillness"]
+    yaw: float = _D["yaw"]
+    pitch: float = _D["pitch"]
+    roll: float = _D["roll"]
+    yaw_velocity: float = _D["yaw_velocity"]
 
 
 @dataclass
@@ -100,46 +103,25 @@ class SynthState:
         """Current value of every settable address, for OSCQuery and ``/lr/state``."""
         with self._lock:
             c, f, z = self._controls, self._face, self._latent.z
-        return {
-            "/lr/latent": tuple(float(v) for v in z),
-            "/lr/synth/speed": (c.speed,), "/lr/synth/band": (c.band_low, c.band_high),
-            "/lr/synth/entropy": (c.entropy,), "/lr/synth/clarity": (c.clarity,),
-            "/lr/synth/gain": (c.gain_db,), "/lr/synth/mapping": (c.mapping,),
-            "/lr/latent/glide": (c.glide_s,),
-            "/lr/face/found": (f.found,), "/lr/face/rotation": (f.rotation,),
-            "/lr/face/jaw": (f.jaw,), "/lr/face/brow": (f.brow,),
-            "/lr/face/stillness": (f.stillness,),
-            "/lr/face/energy": (f.rotation, f.jaw, f.brow, f.stillness),
-            "/lr/face/pose": tuple(f.pose), "/lr/face/yaw_velocity": (f.yaw_velocity,),
-        }
+        fields = {**asdict(c), **asdict(f)}
+        out = {}
+        for a in SYNTH_ADDRESSES + FACE_ADDRESSES:
+            if a.types == "f*":
+                out[a.path] = tuple(float(v) for v in z)
+            elif a.fields:
+                out[a.path] = tuple(fields[k] for k in a.fields)
+        return out
 
     # --- writing ------------------------------------------------------------------------
-    def _set_controls(self, gen: bool = False, **kw) -> None:
+    def set_controls(self, **kw) -> None:
+        """Change controls (fields of :class:`Controls`); wakes the generator when it cares."""
         with self._lock:
             self._controls = replace(self._controls, **kw)
-            if gen:
+            if GENERATOR_FIELDS & kw.keys():
                 self._notify()
 
-    def set_speed(self, x: float) -> None:
-        self._set_controls(speed=x)
-
-    def set_band(self, low: float, high: float) -> None:
-        self._set_controls(band_low=low, band_high=high)
-
-    def set_entropy(self, x: float) -> None:
-        self._set_controls(gen=True, entropy=x)
-
-    def set_clarity(self, x: float) -> None:
-        self._set_controls(gen=True, clarity=x)
-
-    def set_gain(self, db: float) -> None:
-        self._set_controls(gain_db=db)
-
-    def set_mapping(self, on: int) -> None:
-        self._set_controls(mapping=int(on))
-
     def set_glide(self, seconds: float) -> None:
-        self._set_controls(gen=True, glide_s=seconds)
+        self.set_controls(glide_s=seconds)
 
     def set_latent(self, z: np.ndarray) -> None:
         z = np.asarray(z, dtype=np.float32).reshape(-1).copy()
@@ -168,16 +150,14 @@ class SynthState:
             self._notify()
 
     def set_face(self, **kw) -> None:
-        """Store face values; when the mapping is on, drive the synth controls from them."""
+        """Store face values (fields of :class:`Face`); when the mapping is on, the energy
+        states drive the synth controls (:func:`engine.synth.mapping.face_to_controls`)."""
         with self._lock:
             self._face = f = replace(self._face, **kw)
-            if not self._controls.mapping:
+            if not self._controls.mapping or not (set(ENERGY_FIELDS) & kw.keys()):
                 return
-            if not ({"rotation", "jaw", "brow", "stillness"} & kw.keys()):
-                return
-            m = mapping.face_to_controls(f.rotation, f.jaw, f.brow, f.stillness, self.nyquist_hz)
             old = self._controls
-            self._controls = replace(old, speed=m.speed, band_low=m.band_low,
-                                     band_high=m.band_high, entropy=m.entropy, clarity=m.clarity)
-            if abs(old.entropy - m.entropy) > 1e-6 or abs(old.clarity - m.clarity) > 1e-6:
+            self._controls = mapping.apply_face(old, f, self.nyquist_hz)
+            if (abs(old.entropy - self._controls.entropy) > 1e-6
+                    or abs(old.clarity - self._controls.clarity) > 1e-6):
                 self._notify()

@@ -108,8 +108,8 @@ def _tracker(args):
 
 
 def run(args) -> int:
-    from bridge.face_daemon import FaceDaemon, save_calibration
-    from bridge.osc_out import OscOut, parse_target
+    from bridge.face.daemon import FaceDaemon, save_calibration
+    from bridge.osc.out import OscOut, parse_target
 
     if args.duration is not None:
         _positive("--duration", args.duration)
@@ -118,30 +118,30 @@ def run(args) -> int:
                                       (args.osc or [f"127.0.0.1:{SYNTH_OSC_PORT}"])]
     cc_map = channel = None
     if args.cc_map:
-        from bridge.midi_out import load_cc_map
+        from bridge.midi.out import load_cc_map
 
         cc_map, channel = load_cc_map(args.cc_map)
     if args.midi is None and (args.learn or args.fourteen_bit or args.cc_map or args.midi_api):
         args.midi = MIDI_PORT_NAME  # a MIDI option implies --midi
     if args.midi_api is not None:
-        from bridge.midi_out import resolve_api
+        from bridge.midi.out import resolve_api
 
         resolve_api(args.midi_api)
 
     tracker = None
     if args.replay:
-        from bridge.recording import load_recording
+        from bridge.face.recording import load_recording
 
         source = load_recording(args.replay)
         log.info("replaying %s: %d frames, %.1f s%s", args.replay, len(source),
                  source[-1].t - source[0].t, " (fast)" if args.fast else "")
     elif args.video:
-        from bridge.camera import VideoSource
+        from bridge.face.camera import VideoSource
 
         source = VideoSource(args.video, fast=args.fast)
         log.info("video %s at %.2f fps%s", args.video, source.fps, " (fast)" if args.fast else "")
     else:
-        from bridge.camera import CameraSource
+        from bridge.face.camera import CameraSource
 
         source = CameraSource(0 if args.camera is None else args.camera)
     osc = midi = recorder = None
@@ -150,13 +150,13 @@ def run(args) -> int:
             tracker = _tracker(args)
         osc = OscOut(targets)
         if args.midi is not None:
-            from bridge.midi_out import MidiOut
+            from bridge.midi.out import MidiOut
 
             kwargs = {"cc_map": cc_map, "channel": channel} if cc_map else {}
             midi = MidiOut(args.midi, args.midi_api, args.fourteen_bit, learn=args.learn,
                            **kwargs)
         if args.record:
-            from bridge.recording import RecordingWriter
+            from bridge.face.recording import RecordingWriter
 
             recorder = RecordingWriter(args.record, overwrite=args.force)
     except BaseException:

@@ -1,8 +1,8 @@
 """A JACK client kept connected: one clear line when there is no server, a quiet retry, a safe
 close when the server goes away, and a reconnect when it comes back.
 
-The synth's audio output (:mod:`bridge.jack_out`) and the face engine's JACK MIDI port
-(:mod:`bridge.jack_midi_out`) are subclasses; each registers its ports and says what one
+The synth's audio output (:mod:`bridge.jack.audio_out`) and the face engine's JACK MIDI port
+(:mod:`bridge.midi.jack_port`) are subclasses; each registers its ports and says what one
 process cycle does.
 
 Closing a client needs care: libjack's deactivate and close cancel the client's threads
@@ -13,7 +13,7 @@ only when none of its threads can be in Python: the thread that delivered the sh
 has exited, and the process callback has not run for :data:`QUIET_S` -- a dead server starts no
 more cycles; a live one is first told to stop calling us (the process callback ends its own
 thread with ``CallbackExit``).  libjack's own messages go to a C function for the same reason
-(:mod:`bridge.libjack`).
+(:mod:`bridge.jack.libjack`).
 
 libjack also keeps one set of server mappings per process: a client opened while another
 client of the same process still belongs to a dead server points that old client at the new
@@ -28,8 +28,8 @@ import os
 import threading
 import time
 
-from bridge.libjack import quiet_libjack
-from bridge.rt_priority import realtime_priority
+from bridge.jack.libjack import quiet_libjack
+from bridge.jack.rt_priority import realtime_priority
 
 log = logging.getLogger("latent_resonance.jack")
 

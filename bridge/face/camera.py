@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from bridge.errors import UserError
+from bridge.mailbox import Mailbox
 
 log = logging.getLogger("latent_resonance.camera")
 
@@ -49,40 +50,6 @@ class Frame:
     wall: float
 
 
-class _NewestSlot:
-    """A one-frame mailbox: put() overwrites, get() waits for a frame newer than the last one."""
-
-    def __init__(self):
-        self._cond = threading.Condition()
-        self._frame: Frame | None = None
-        self._seq = 0
-        self._taken = 0
-        self.dropped = 0
-        self.closed = False
-
-    def put(self, frame: Frame) -> None:
-        with self._cond:
-            if self._seq > self._taken:
-                self.dropped += 1
-            self._frame, self._seq = frame, self._seq + 1
-            self._cond.notify()
-
-    def close(self) -> None:
-        with self._cond:
-            self.closed = True
-            self._cond.notify_all()
-
-    def get(self, timeout: float) -> Frame | None:
-        """The newest unseen frame, or None after ``timeout`` s (or when closed and drained)."""
-        with self._cond:
-            if not self._cond.wait_for(lambda: self._seq > self._taken or self.closed, timeout):
-                return None
-            if self._seq > self._taken:
-                self._taken = self._seq
-                return self._frame
-            return None
-
-
 class CameraSource:
     """Frames from a camera: an index, or a device path such as ``/dev/v4l/by-id/...``
     (``width`` x ``height`` requested, the driver may differ).  Frames are read as fast as the
@@ -96,7 +63,7 @@ class CameraSource:
             raise UserError(f"camera {index} cannot be opened (no such camera, or it is busy); "
                             f"try another --camera index or --video FILE")
         log.info("camera %s open", index)
-        self._slot = _NewestSlot()
+        self._slot = Mailbox()
         self._stop = threading.Event()
         self.lost = False
         self._start = time.monotonic()
@@ -189,7 +156,7 @@ class VideoSource:
         self.fps = fps if fps and math.isfinite(fps) and 1 <= fps <= 1000 else 30.0
         self._first = first
         self._stop = threading.Event()
-        self._slot = _NewestSlot()
+        self._slot = Mailbox()
         self._thread: threading.Thread | None = None
 
     def _read_all(self):

@@ -39,7 +39,7 @@ from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
 
-from bridge.access import peer_allowed, peer_ip
+from bridge.osc.access import peer_allowed, peer_ip
 from bridge.address_table import FACE_ADDRESSES, SYNTH_ADDRESSES, Address
 
 log = logging.getLogger("latent_resonance.oscquery")

@@ -25,7 +25,7 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from bridge.scraper import resolve_key, scrape_freesound
+    from bridge.material.scraper import resolve_key, scrape_freesound
 
     key = resolve_key(args.api_key)
     res = scrape_freesound(args.query, Path(args.output_dir), key, num_results=args.num_results,

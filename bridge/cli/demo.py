@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from bridge.errors import UserError
-from bridge.libjack import jack_running
+from bridge.jack.libjack import jack_running
 from bridge.paths import CHECKPOINT_HELP, DEMO_RECORDING, checkpoint_arg
 
 HELP = "the bundled face recording drives the synth: writes a WAV and plays it over JACK"
@@ -41,7 +41,7 @@ def play_over_jack(audio, sr: int, connect: bool = True) -> bool:
     import numpy as np
     import soxr
 
-    from bridge.jack_out import JackOutput
+    from bridge.jack.audio_out import JackOutput
 
     out = JackOutput(connect=connect, ring_seconds=1.0, retry_s=0.5)
     out.start()
@@ -72,7 +72,8 @@ def play_over_jack(audio, sr: int, connect: bool = True) -> bool:
 
 
 def run(args) -> int:
-    from bridge.synth_daemon import load_face_events, load_synth_checkpoint, render
+    from bridge.synth.daemon import load_synth_checkpoint
+    from bridge.synth.render import load_face_events, render
 
     rec = Path(getattr(args, "recording", None) or DEMO_RECORDING)
     if not rec.is_file():

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 
-from bridge.commands import face as face_cmd
+from bridge.cli import face as face_cmd
 from bridge.paths import checkpoint_arg
-from bridge.commands import synth as synth_cmd
+from bridge.cli import synth as synth_cmd
 
 HELP = ("face engine + synth daemon in one command: your face plays the GAN synth over JACK "
         "(and still sends OSC/MIDI to your DAW)")
@@ -26,7 +26,7 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from bridge.synth_daemon import load_synth_checkpoint
+    from bridge.synth.daemon import load_synth_checkpoint
 
     synth_cmd.check_voice_args(args)
     allow = synth_cmd.check_network_args(args)

@@ -2,7 +2,7 @@
 
 Every address comes from :mod:`bridge.address_table`.  A message is first checked against its
 table entry (:func:`check`: type tags, length, finite numbers, blob size, ranges), then one small
-handler turns it into a change of :class:`bridge.synth_state.SynthState`.  A bad message
+handler turns it into a change of :class:`bridge.synth.state.SynthState`.  A bad message
 changes nothing and is answered with ``/lr/error s`` to its sender; each kind of problem is
 logged once (then at debug level), so a flood of garbage never floods the log.
 
@@ -31,14 +31,11 @@ from pythonosc import osc_packet
 from pythonosc.dispatcher import Dispatcher
 from pythonosc.osc_server import BlockingOSCUDPServer
 
-from bridge.access import REPLIES_PER_DATAGRAM, SenderLimits, peer_allowed
-from bridge.address_table import FACE_ADDRESSES, SYNTH_ADDRESSES, Address
-from bridge.synth_state import SynthState
+from bridge.osc.access import REPLIES_PER_DATAGRAM, SenderLimits, peer_allowed
+from bridge.address_table import ERROR, FACE_ADDRESSES, STATE, STATUS, SYNTH_ADDRESSES, Address
+from bridge.synth.state import SynthState
 
 log = logging.getLogger("latent_resonance.synth.osc")
-
-ERROR = "/lr/error"
-STATE = "/lr/state"
 
 
 class BadMessage(ValueError):
@@ -119,7 +116,9 @@ def check(a: Address, args: tuple, z_dim: int) -> tuple:
     return tuple(out)
 
 
-# --- handlers: one small function per address, (ctx, *validated args) -> reply or None --------
+# --- handlers ----------------------------------------------------------------------------
+# An address whose table entry names fields only stores them (face values, or controls); one
+# that names a handler gets its own small function, (ctx, *validated args) -> reply or None.
 def _latent(ctx: OscContext, z):
     ctx.state.set_latent(z)
 
@@ -127,7 +126,7 @@ def _latent(ctx: OscContext, z):
 def _latent_set(ctx: OscContext, index: int, value: float):
     if not 0 <= index < ctx.state.z_dim:
         raise BadMessage("index out of range",
-                         f"/lr/latent/set: index {index} outside 0..{ctx.state.z_dim - 1}")
+                         f"index {index} outside 0..{ctx.state.z_dim - 1}")
     ctx.state.set_latent_dim(index, value)
 
 
@@ -138,7 +137,7 @@ def _latent_seed(ctx: OscContext, seed: int):
 def _direction(ctx: OscContext, name: str, amount: float):
     if name not in ctx.directions:
         known = ", ".join(sorted(ctx.directions)) or "none in this checkpoint"
-        raise BadMessage("unknown direction", f"/lr/latent/direction: unknown direction "
+        raise BadMessage("unknown direction", f"unknown direction "
                                               f"{name[:40]!r} (known: {known})")
     ctx.state.set_direction(name, amount)
 
@@ -147,47 +146,34 @@ def _band(ctx: OscContext, low: float, high: float):
     ny = ctx.state.nyquist_hz
     low, high = min(low, ny), min(high, ny)
     if not low < high:
-        raise BadMessage("band order", f"/lr/synth/band: low edge {low:g} Hz must be below "
+        raise BadMessage("band order", f"low edge {low:g} Hz must be below "
                                        f"high edge {high:g} Hz")
-    ctx.state.set_band(low, high)
+    ctx.state.set_controls(band_low=low, band_high=high)
 
 
 def _status(ctx: OscContext):
-    return ("/lr/status", *ctx.status())
+    return (STATUS, *ctx.status())
 
 
 def _state(ctx: OscContext):
     return (STATE, json.dumps(ctx.state.values(), separators=(",", ":")))
 
 
-HANDLERS: dict[str, Callable] = {
-    "/lr/latent": _latent,
-    "/lr/latent/set": _latent_set,
-    "/lr/latent/seed": _latent_seed,
-    "/lr/latent/glide": lambda ctx, s: ctx.state.set_glide(s),
-    "/lr/latent/direction": _direction,
-    "/lr/synth/speed": lambda ctx, x: ctx.state.set_speed(x),
-    "/lr/synth/band": _band,
-    "/lr/synth/entropy": lambda ctx, x: ctx.state.set_entropy(x),
-    "/lr/synth/clarity": lambda ctx, x: ctx.state.set_clarity(x),
-    "/lr/synth/gain": lambda ctx, db: ctx.state.set_gain(db),
-    "/lr/synth/mapping": lambda ctx, on: ctx.state.set_mapping(on),
-    "/lr/status": _status,
-    STATE: _state,
-    "/lr/face/found": lambda ctx, i: ctx.state.set_face(found=i),
-    "/lr/face/rotation": lambda ctx, x: ctx.state.set_face(rotation=x),
-    "/lr/face/jaw": lambda ctx, x: ctx.state.set_face(jaw=x),
-    "/lr/face/brow": lambda ctx, x: ctx.state.set_face(brow=x),
-    "/lr/face/stillness": lambda ctx, x: ctx.state.set_face(stillness=x),
-    "/lr/face/energy": lambda ctx, r, j, b, s: ctx.state.set_face(rotation=r, jaw=j, brow=b,
-                                                                  stillness=s),
-    "/lr/face/pose": lambda ctx, y, p, r: ctx.state.set_face(pose=(y, p, r)),
-    "/lr/face/yaw_velocity": lambda ctx, v: ctx.state.set_face(yaw_velocity=v),
-}
+_NAMED = {"latent": _latent, "latent_set": _latent_set, "latent_seed": _latent_seed,
+          "direction": _direction, "band": _band, "status": _status, "state": _state}
 
-#: the table entries this daemon accepts, by path
+
+def _store(a: Address) -> Callable:
+    fields = a.fields
+    if a.sender == "face":
+        return lambda ctx, *args: ctx.state.set_face(**dict(zip(fields, args)))
+    return lambda ctx, *args: ctx.state.set_controls(**dict(zip(fields, args)))
+
+
+#: the table entries this daemon accepts, by path, and the handler of each
 ACCEPTED: dict[str, Address] = {a.path: a for a in SYNTH_ADDRESSES + FACE_ADDRESSES}
-assert set(ACCEPTED) == set(HANDLERS), "address table and handlers disagree"
+HANDLERS: dict[str, Callable] = {
+    a.path: _NAMED[a.handler] if a.handler else _store(a) for a in ACCEPTED.values()}
 
 
 class ErrorLog:
@@ -213,13 +199,17 @@ class ErrorLog:
 def apply_message(ctx: OscContext, path: str, args: Iterable, errors: ErrorLog) -> tuple | None:
     """Validate and apply one message; returns the reply (``(address, *args)``) or None.
 
-    Never raises for bad input: a bad message gives ``("/lr/error", text)`` and no change.
+    Never raises for bad input: a bad message gives ``(ERROR, text)`` and no change.
     """
     try:
         a = ACCEPTED.get(path)
         if a is None:
             raise BadMessage("unknown address", f"unknown address {path[:80]!r}")
-        return HANDLERS[path](ctx, *check(a, tuple(args), ctx.state.z_dim))
+        args = check(a, tuple(args), ctx.state.z_dim)
+        try:
+            return HANDLERS[path](ctx, *args)
+        except BadMessage as exc:  # a handler's own check: name the address
+            raise BadMessage(exc.kind, f"{path}: {exc}") from None
     except BadMessage as exc:
         errors(exc.kind, str(exc))
         return (ERROR, str(exc))
@@ -265,7 +255,7 @@ def bundle_ok(data: bytes) -> bool:
 
 #: addresses whose only effect is a reply: skipped once the sender's reply budget is spent,
 #: so a datagram full of them costs no more than it may be answered
-QUERIES = frozenset({"/lr/status", STATE})
+QUERIES = frozenset({STATUS, STATE})
 
 
 def summarise_errors(texts: list[str], total: int) -> tuple:
@@ -279,7 +269,7 @@ def summarise_errors(texts: list[str], total: int) -> tuple:
 
 class _Dispatcher(Dispatcher):
     """Routes every message through :func:`apply_message`, within the sender's budgets
-    (:class:`bridge.access.SenderLimits`): a datagram over its message budget is dropped
+    (:class:`bridge.osc.access.SenderLimits`): a datagram over its message budget is dropped
     unparsed; replies are at most ``REPLIES_PER_DATAGRAM`` per datagram and within the
     sender's reply rate, errors of one bundle summarised into one."""
 

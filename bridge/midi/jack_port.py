@@ -8,9 +8,9 @@ fills rtmidi's queue and blocks for good: after about 2300 messages, some 15 s o
 the face engine's whole loop (OSC included) stopped.
 
 So a second, port-less JACK client watches the server (:class:`JackMidiPort`, kept by
-:class:`bridge.jack_client.KeptJackClient`, with no process callback at all): while it is
+:class:`bridge.jack.client.KeptJackClient`, with no process callback at all): while it is
 connected the rtmidi port exists and messages go out; when the server goes away, sending stops
-at once and the rtmidi client is closed (inside the retire gate of :mod:`bridge.jack_client`;
+at once and the rtmidi client is closed (inside the retire gate of :mod:`bridge.jack.client`;
 rtmidi's wheel brings its own copy of libjack, so its client never shares server mappings with
 JACK-Client's); when the server is back, a new rtmidi port is opened.  Each time something new connects to the port (the DAW, a patchbay after a
 restart) the sender is asked to resend its state (``new_listeners`` changes), so the receiver
@@ -23,8 +23,8 @@ import logging
 import threading
 import time
 
-from bridge.jack_client import KeptJackClient
-from bridge.libjack import quiet_libjack, server_identity
+from bridge.jack.client import KeptJackClient
+from bridge.jack.libjack import quiet_libjack, server_identity
 
 #: how long to wait for a stopping JACK server to exit before rtmidi's client is closed
 #: (seconds); after that the client is left unclosed
@@ -104,7 +104,7 @@ class JackMidiPort(KeptJackClient):
         there for good, and with it every thread of the process -- the synth's voice and OSC
         in ``live``, and the code that would have killed jackd -- seen about one restart in
         ten.  Once the server is gone the same calls fail at once.  The server is known gone
-        when its socket (see :func:`bridge.libjack.server_identity`) is no longer the one
+        when its socket (see :func:`bridge.jack.libjack.server_identity`) is no longer the one
         rtmidi's client connected to; a server that never exits leaves the client unclosed."""
         out, self._closing = self._closing, None
         if out is None:

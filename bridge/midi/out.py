@@ -1,7 +1,7 @@
 """MIDI CC out on one virtual port: the face controls as knobs for a DAW.
 
 python-rtmidi for every system; on JACK the port follows the server through restarts
-(:mod:`bridge.jack_midi_out`).
+(:mod:`bridge.midi.jack_port`).
 
 Map (``bridge.address_table``): channel 1, CC 20 rotation, 21 jaw, 22 brow, 23 stillness,
 24 found (0/127).  ``fourteen_bit``: MSB on those numbers, LSB on number + 32.  A value is sent
@@ -23,8 +23,8 @@ from pathlib import Path
 from bridge.address_table import MIDI_CC, MIDI_CHANNEL, MIDI_LSB_OFFSET, MIDI_PORT_NAME
 from bridge.config import load_toml
 from bridge.errors import UserError
-from bridge.jack_midi_out import JackMidiPort
-from bridge.libjack import jack_running, quiet_libjack
+from bridge.midi.jack_port import JackMidiPort
+from bridge.jack.libjack import jack_running, quiet_libjack
 from engine.face.controls import FaceControls
 
 log = logging.getLogger("latent_resonance.midi")
@@ -174,7 +174,7 @@ class MidiOut:
                  f", learn mode: {learn} only" if learn else "")
 
     def _open_jack(self, port_name: str) -> None:
-        """JACK MIDI through a port that follows the server (:mod:`bridge.jack_midi_out`);
+        """JACK MIDI through a port that follows the server (:mod:`bridge.midi.jack_port`);
         waits up to :data:`JACK_FIRST_CONNECT_S` for the port."""
         try:
             import jack  # noqa: F401 - raises OSError without libjack

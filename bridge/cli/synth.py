@@ -21,6 +21,14 @@ HELP = ("GAN synth daemon: latent vectors and controls over OSC, streaming audio
 
 log = logging.getLogger("latent_resonance.synth")
 
+def voice_settings(args):
+    """The voice settings of the synth flags; unset (None) flags keep the defaults."""
+    from engine.synth.chain import VoiceSettings
+
+    given = {k: getattr(args, k, None) for k in ("lookahead", "xfade_hops", "subhops")}
+    return VoiceSettings(**{k: int(v) for k, v in given.items() if v is not None})
+
+
 def add_synth_arguments(p, render: bool = True) -> None:
     """Options shared by ``synth`` and ``live``."""
     p.add_argument("--checkpoint", default=argparse.SUPPRESS, metavar="PATH",
@@ -81,7 +89,7 @@ def add_arguments(p) -> None:
 
 def check_network_args(args) -> list:
     """Validate host/ports/--allow; returns the allowed networks."""
-    from bridge.access import parse_allow
+    from bridge.osc.access import parse_allow
 
     for name in ("osc_port", "oscquery_port"):
         v = getattr(args, name)
@@ -117,13 +125,13 @@ def check_voice_args(args) -> None:
 
 def make_daemon(args, ckpt, codec, allow):
     """A :class:`SynthDaemon` from the synth flags (not started); a busy port is a UserError."""
-    from bridge.synth_daemon import SynthDaemon, VoiceSettings
+    from bridge.synth.daemon import SynthDaemon
 
     try:
         return SynthDaemon(ckpt, codec, host=args.host, osc_port=args.osc_port, allow=allow,
                            connect=not args.no_connect, seed=args.seed, max_rate=args.max_rate,
                            glide_mode=args.glide_mode, buffer_ms=args.buffer_ms,
-                           buffer_max_ms=args.buffer_max_ms, voice=VoiceSettings.from_args(args),
+                           buffer_max_ms=args.buffer_max_ms, voice=voice_settings(args),
                            oscquery_port=args.oscquery_port, realtime=not args.no_realtime,
                            advertise=True if args.advertise else None)
     except OSError as exc:
@@ -175,14 +183,15 @@ def run(args) -> int:
         allow = check_network_args(args)
     elif args.duration is not None and not 0 < args.duration <= 3600:
         raise UserError("--duration must be between 0 and 3600 seconds")
-    from bridge.synth_daemon import load_face_events, load_script
+    from bridge.synth.render import load_face_events, load_script
 
     events = []
     if args.face:
         events = load_face_events(args.face)
     elif args.script:
         events = load_script(args.script)
-    from bridge.synth_daemon import VoiceSettings, load_synth_checkpoint, render
+    from bridge.synth.daemon import load_synth_checkpoint
+    from bridge.synth.render import render
 
     ckpt, codec = load_synth_checkpoint(checkpoint_arg(args))
     if args.render is None:
@@ -192,7 +201,7 @@ def run(args) -> int:
         duration = min(3600.0, (events[-1][0] + 0.5) if events else 10.0)
     stats = render(ckpt, codec, args.render, duration, events, seed=args.seed,
                    max_rate=args.max_rate, glide_mode=args.glide_mode,
-                   voice_settings=VoiceSettings.from_args(args))
+                   voice_settings=voice_settings(args))
     print(f"wrote {args.render} ({duration:.1f} s at {stats['sample_rate']} Hz, "
           f"{stats['generator_passes']} generator passes)")
     if stats["bad_messages"]:

@@ -1,0 +1,1 @@
+"""The face engine's outside: camera and video capture, recordings, the daemon."""

@@ -1,0 +1,1 @@
+"""JACK: the reconnecting client, the audio output, libjack's hooks, realtime threads."""

@@ -1,0 +1,1 @@
+"""Training material from outside: Freesound previews, fluidsynth renders."""

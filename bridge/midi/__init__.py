@@ -1,0 +1,1 @@
+"""MIDI out: control changes to a virtual port (ALSA, or JACK MIDI)."""

@@ -1,0 +1,1 @@
+"""The synth daemon: state, generator process and thread, voice runner, render."""

@@ -1,0 +1,142 @@
+"""The synth daemon: OSC in -> latent glide -> GAN -> streaming voice -> JACK out.
+
+Threads:
+
+* OSC server (:mod:`bridge.osc.server`): validates messages and changes :class:`SynthState`.
+* generator (:mod:`bridge.synth.generator_thread`): a GAN pass only when the latent moves, at
+  most ``max_rate`` per second, in a child process (:mod:`bridge.synth.generator_process`); the
+  newest image goes into a one-slot mailbox.
+* voice (:mod:`bridge.synth.voice_runner`): takes the newest image, sets the voice's controls,
+  renders one hop at a time, resamples to the JACK rate and keeps the ring at its target fill.
+* JACK (:mod:`bridge.jack.audio_out`): the process callback copies from the ring; a supervisor
+  reconnects when the server comes and goes.
+
+:mod:`bridge.synth.render` runs the same generator and voice offline on an audio-time clock.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import sys
+import time
+from pathlib import Path
+
+from bridge.errors import UserError
+from bridge.jack.audio_out import JackOutput
+from bridge.osc.server import OscContext, OscServer
+from bridge.synth.generator_process import GeneratorProcess
+from bridge.mailbox import Mailbox
+from bridge.synth.generator_thread import GeneratorThread
+from engine.synth.planner import LatentGenerator
+from bridge.synth.state import SynthState
+from bridge.synth.voice_runner import VoiceRunner
+from engine.synth.chain import VoiceSettings, make_voice
+from engine.synth.queue_target import DEFAULT_CEILING_MS
+
+log = logging.getLogger("latent_resonance.synth")
+
+
+def load_synth_checkpoint(path: str | Path):
+    """(checkpoint, CodecParams) from ``path``; a missing or bad file is a UserError."""
+    p = Path(path)
+    if not p.is_file():
+        from bridge.paths import DEFAULT_CHECKPOINT
+
+        hint = (" (the shipped default is missing: train one with `latent-resonance train` "
+                "or pass --checkpoint)") if p == DEFAULT_CHECKPOINT else ""
+        raise UserError(f"checkpoint not found: {p}{hint}")
+    from engine.gan.runtime import CheckpointError, load_generator
+    from engine.spectral.codec import CodecParams
+
+    try:
+        ckpt = load_generator(p)
+    except CheckpointError as exc:
+        raise UserError(f"cannot use checkpoint {p}: {exc}") from None
+    return ckpt, CodecParams.from_dict(dict(ckpt.codec))
+
+
+#: GIL switch interval (s) while the daemon or a render runs: the JACK callback, and the thread
+#: waiting on the generator process, get the GIL back within this of needing it (default 5 ms)
+SWITCH_INTERVAL_S = 0.0005
+
+
+class SynthDaemon:
+    """All threads of the daemon, started by :meth:`start`, stopped by :meth:`close`."""
+
+    def __init__(self, ckpt, codec, *, host="127.0.0.1", osc_port=9000, allow=(),
+                 connect=True, seed=0, max_rate=15.0, glide_mode="slerp", buffer_ms=20.0,
+                 buffer_max_ms: float = DEFAULT_CEILING_MS,
+                 voice: VoiceSettings | None = None, oscquery_port=0, jack_server=None,
+                 realtime: bool = True, advertise: bool | None = None):
+        self.ckpt, self.codec = ckpt, codec
+        self.voice = make_voice(codec, seed, voice)
+        self.state = SynthState(ckpt.random_latent(seed), nyquist_hz=self.voice.sample_rate / 2)
+        self.mailbox = Mailbox()
+        self.gen_process = GeneratorProcess(ckpt)
+        self.gen = LatentGenerator(self.gen_process, self.state, max_rate=max_rate, seed=seed,
+                                   glide_mode=glide_mode)
+        # first image before any thread starts: the voice always has something to play
+        self.voice.set_spectrogram(self.gen.step(time.monotonic()))
+        self.out = JackOutput(connect=connect, server=jack_server)
+        self.runner = VoiceRunner(self.voice, self.state, self.mailbox, self.out, buffer_ms,
+                                  realtime, buffer_max_ms)
+        self.gen_thread = GeneratorThread(self.gen, self.mailbox)
+        ctx = OscContext(self.state, ckpt.random_latent, self.status,
+                         frozenset(getattr(ckpt, "directions", {}) or {}))
+        self.osc = OscServer(ctx, host, osc_port, allow)
+        self.oscquery = None
+        if oscquery_port:
+            self.oscquery = _start_oscquery(oscquery_port, self.osc.port, self.state.values,
+                                            host=host, allow=allow, advertise=advertise)
+
+    def status(self) -> tuple:
+        """(z_dim, checkpoint name, sample rate Hz, underruns, latency ms) for ``/lr/status``."""
+        ring = self.out.ring  # read once: the JACK supervisor swaps it on (re)connection
+        rate = ring.rate if ring is not None else 0
+        ring_ms = self.runner.target_fill(ring) / rate * 1e3 if rate else 0.0
+        latency = ring_ms + 1e3 * float(self.voice.latency_samples) / self.voice.sample_rate
+        return (int(self.state.z_dim), str(self.ckpt.name), int(rate or self.voice.sample_rate),
+                int(self.out.underruns), float(round(latency, 2)))
+
+    def start(self) -> None:
+        # The JACK callback is Python: it needs the GIL every period (5.3 ms at 256/48k).  The
+        # default switch interval lets another thread keep the GIL for 5 ms; 0.5 ms bounds it.
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
+        # Everything loaded so far (torch, the model, numpy, scipy) lives for the whole run:
+        # moving it out of the cyclic collector's reach keeps its full collections -- which
+        # stop every thread, the JACK callback included -- short.
+        gc.collect()
+        gc.freeze()
+        self.out.start()
+        self.gen_thread.start()
+        self.runner.start()
+
+    def close(self) -> None:
+        for part in (self.osc, self.oscquery):
+            if part is not None:
+                try:
+                    part.close()
+                except Exception:  # noqa: BLE001 - closing is best effort
+                    pass
+        self.gen_process.close()  # first: a pass waiting on a hung child ends at once
+        self.gen_thread.stop()
+        self.runner.stop()
+        self.out.close()
+
+
+def _start_oscquery(port: int, osc_port: int, values, host: str = "127.0.0.1", allow=(),
+                    advertise: bool | None = None):
+    """OSCQuery HTTP server when :mod:`bridge.osc.oscquery` is available; None otherwise."""
+    try:
+        from bridge.osc.oscquery import start_oscquery
+    except ImportError as exc:
+        log.info("OSCQuery not available (%s); continuing without it", exc)
+        return None
+    try:
+        return start_oscquery(port, osc_port, values, name="latent-resonance", host=host,
+                              allow=allow, advertise=advertise)
+    except OSError as exc:
+        log.warning("OSCQuery server not started on port %d: %s (use --oscquery-port 0 to "
+                    "turn it off)", port, exc.strerror or exc)
+        return None

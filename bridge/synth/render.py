@@ -1,0 +1,166 @@
+"""The offline render: the daemon's generator and voice on an audio-time clock, driven by a face
+recording or an OSC script, into a WAV."""
+
+from __future__ import annotations
+
+import logging
+import math
+import sys
+import time
+from collections import deque
+from contextlib import ExitStack, closing
+from pathlib import Path
+
+import numpy as np
+
+from bridge.errors import UserError
+from bridge.jsonl import iter_jsonl
+from bridge.osc.out import face_messages
+from bridge.osc.server import ErrorLog, OscContext, apply_message
+from bridge.synth.daemon import SWITCH_INTERVAL_S
+from bridge.synth.generator_process import GeneratorProcess
+from engine.synth.planner import LatentGenerator
+from bridge.synth.state import SynthState
+from engine.synth.chain import VoiceSettings, make_voice
+
+log = logging.getLogger("latent_resonance.synth")
+
+
+def load_face_events(path) -> list[tuple[float, str, tuple]]:
+    """A face recording as timed OSC messages, times from the first frame (seconds)."""
+    from bridge.face.recording import load_recording
+
+    frames = load_recording(path)
+    t0 = frames[0].t
+    return [(c.t - t0, p, a) for c in frames for p, a in face_messages(c)]
+
+
+def load_script(path) -> list[tuple[float, str, tuple]]:
+    """An OSC script: JSON lines ``{"t": s, "address": "/lr/...", "args": [...]}``.
+
+    ``args`` items are numbers or strings; ``{"blob": [floats]}`` becomes a float32 blob.  A bad
+    line is a UserError naming ``path:line``.  Events are sorted by time.
+    """
+    events = []
+    for where, obj in iter_jsonl(path, "OSC script", "an object with t, address, args"):
+        t, addr, args = obj.get("t"), obj.get("address"), obj.get("args", [])
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or t < 0:
+            raise UserError(f"{where}: 't' must be a finite number of seconds >= 0")
+        if not isinstance(addr, str) or not addr.startswith("/"):
+            raise UserError(f"{where}: 'address' must be an OSC address string")
+        if not isinstance(args, list):
+            raise UserError(f"{where}: 'args' must be a list")
+        conv = []
+        for a in args:
+            if isinstance(a, dict) and isinstance(a.get("blob"), list):
+                try:
+                    conv.append(np.asarray(a["blob"], dtype="<f4").tobytes())
+                except (TypeError, ValueError):
+                    raise UserError(f"{where}: 'blob' must be a list of numbers") from None
+            elif isinstance(a, (int, float, str)) and not isinstance(a, bool):
+                conv.append(a)
+            else:
+                raise UserError(f"{where}: unsupported argument {a!r}")
+        events.append((float(t), addr, tuple(conv)))
+    events.sort(key=lambda e: e[0])
+    return events
+
+
+#: an offline render hands each generator pass to the voice this long after planning it, in
+#: audio time (the live daemon's pass takes ~10 ms of its ~150 ms latent latency): a fixed
+#: delay keeps the render deterministic while passes run in parallel with the voice
+RENDER_GENERATOR_DELAY_S = 0.1
+
+
+def render(ckpt, codec, out_path, duration: float, events=(), seed: int = 0,
+           max_rate: float = 15.0, glide_mode: str = "slerp",
+           voice_settings: VoiceSettings | None = None, progress=None,
+           generator: GeneratorProcess | None = None) -> dict:
+    """Render ``duration`` seconds offline with the daemon's generator and voice.
+
+    ``events``: (t seconds, address, args) applied through the same validation and handlers as
+    OSC.  The clock is audio time, so the result is the same on any machine; with a fixed
+    ``seed`` it is bit-identical.  Like the daemon, generator passes run in their own process
+    (:mod:`bridge.synth.generator_process`) while the voice renders: a pass planned at audio time t
+    (inputs read from the state then) is handed to the voice at t +
+    ``RENDER_GENERATOR_DELAY_S``, always, so the output does not depend on timing.
+    ``generator``: a running :class:`GeneratorProcess` of ``ckpt`` to use (and leave running),
+    e.g. for several renders.  Writes a 24-bit WAV at the model rate; returns stats.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    import soundfile as sf
+
+    voice = make_voice(codec, seed, voice_settings)
+    sr, hop = int(voice.sample_rate), int(voice.hop)
+    state = SynthState(ckpt.random_latent(seed), nyquist_hz=sr / 2)
+    errors = ErrorLog()
+    ctx = OscContext(state, ckpt.random_latent,
+                     lambda: (state.z_dim, str(ckpt.name), sr, 0, 0.0),
+                     frozenset(getattr(ckpt, "directions", {}) or {}))
+    n_hops = int(math.ceil(duration * sr / hop))
+    out = np.zeros(n_hops * hop, dtype=np.float32)
+    events = list(events)
+    k_ev, last_c = 0, None
+    t_gen = t_voice = t_wait = 0.0  # generator, voice, voice waiting for the generator (s)
+    delay = max(1, int(math.ceil(RENDER_GENERATOR_DELAY_S * sr / hop)))
+    pending: deque = deque()  # (hop to apply at, future of (image, pass seconds)) under way
+    with ExitStack() as stack:
+        # as in the daemon: the thread that waits on the generator process gets the GIL back
+        # within 0.5 ms of the reply, not after the voice thread's default 5 ms slice
+        stack.callback(sys.setswitchinterval, sys.getswitchinterval())
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
+        process = generator or stack.enter_context(closing(GeneratorProcess(ckpt)))
+        gen = LatentGenerator(process, state, max_rate=max_rate, seed=seed,
+                              glide_mode=glide_mode)
+
+        def timed_run(job):  # on the pool's one thread: passes run one at a time
+            return gen.run(job), gen.last_seconds
+
+        # (the pool only waits on the child process, so the voice renders meanwhile)
+        pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="generator"))
+        voice.set_spectrogram(gen.step(0.0))  # the first image, as the daemon has it at start
+        t_gen += gen.last_seconds
+        for k in range(n_hops):
+            now = k * hop / sr
+            t0, waited = time.perf_counter(), 0.0
+            while pending and pending[0][0] <= k:
+                tw = time.perf_counter()
+                spec, seconds = pending.popleft()[1].result()
+                waited += time.perf_counter() - tw
+                t_gen += seconds
+                voice.set_spectrogram(spec)
+            while k_ev < len(events) and events[k_ev][0] <= now:
+                _, path, args = events[k_ev]
+                apply_message(ctx, path, args, errors)
+                k_ev += 1
+            job = gen.plan(now)
+            if job is not None:
+                pending.append((k + delay, pool.submit(timed_run, job)))
+            c = state.controls()
+            if c is not last_c:
+                voice.apply(c)
+                last_c = c
+            out[k * hop:(k + 1) * hop] = voice.next_hop()
+            t_voice += time.perf_counter() - t0 - waited
+            t_wait += waited
+            if progress is not None:
+                progress(k + 1, n_hops)
+        t_gen += sum(future.result()[1] for _, future in pending)
+    out = out[: int(round(duration * sr))]
+    peak = float(np.max(np.abs(out))) if out.size else 0.0
+    if peak > 1.0:
+        log.warning("render peaks at %.2f (%.1f dB over full scale); lower /lr/synth/gain",
+                    peak, 20 * math.log10(peak))
+    stats = {"seconds": duration, "sample_rate": sr, "generator_passes": gen.passes,
+             "generator_s": t_gen, "voice_s": t_voice, "wait_s": t_wait,
+             "bad_messages": errors.count,
+             "peak": peak}
+    if out_path is None:
+        return {**stats, "audio": out}
+    try:
+        Path(out_path).parent.mkdir(parents=True, exist_ok=True)
+        sf.write(str(out_path), out, sr, subtype="PCM_24")  # FLOAT would add a time-stamped PEAK chunk
+    except (OSError, RuntimeError) as exc:
+        raise UserError(f"cannot write {out_path}: {exc}") from None
+    return stats
