@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from bridge.errors import UserError
+from bridge.errors import InputError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -15,24 +15,24 @@ else:  # pragma: no cover - Python 3.10
 
 
 def load_toml(path: str | Path) -> dict:
-    """Read a TOML file; a missing or malformed file is a UserError with one line."""
+    """Read a TOML file; a missing or malformed file is an InputError with one line."""
     p = Path(path)
     try:
         with p.open("rb") as fh:
             return tomllib.load(fh)
     except FileNotFoundError:
-        raise UserError(f"config file not found: {p}") from None
+        raise InputError(f"config file not found: {p}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"config file {p} is not valid TOML: {exc}") from None
+        raise InputError(f"config file {p} is not valid TOML: {exc}") from None
     except OSError as exc:
-        raise UserError(f"cannot read config file {p}: {exc.strerror}") from None
+        raise InputError(f"cannot read config file {p}: {exc.strerror}") from None
 
 
 def apply_config_file(parser: argparse.ArgumentParser, path: str, section: str) -> None:
     """Set ``parser`` defaults from top-level keys and from the ``[section]`` table.
 
     Keys are long option names (``osc-port`` or ``osc_port``).  Top-level keys apply to every
-    subcommand that has them; an unknown key inside ``[section]`` is a UserError so a typo never
+    subcommand that has them; an unknown key inside ``[section]`` is an InputError so a typo never
     passes silently.
     """
     data = load_toml(path)
@@ -44,10 +44,10 @@ def apply_config_file(parser: argparse.ArgumentParser, path: str, section: str) 
             defaults[key.replace("-", "_")] = value
     table = data.get(section, {})
     if not isinstance(table, dict):
-        raise UserError(f"config file {path}: '{section}' must be a [table]")
+        raise InputError(f"config file {path}: '{section}' must be a [table]")
     for key, value in table.items():
         dest = key.replace("-", "_")
         if dest not in known:
-            raise UserError(f"config file {path}: unknown option '{key}' in [{section}]")
+            raise InputError(f"config file {path}: unknown option '{key}' in [{section}]")
         defaults[dest] = value
     parser.set_defaults(**defaults)

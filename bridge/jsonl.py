@@ -7,18 +7,18 @@ import logging
 from pathlib import Path
 from typing import Iterator
 
-from bridge.errors import UserError
+from bridge.errors import InputError
 
 log = logging.getLogger("latent_resonance.files")
 
 
 def iter_jsonl(path: str | Path, what: str, expect: str = "a JSON object",
-               error: type[UserError] = UserError) -> Iterator[tuple[str, dict]]:
+               error: type[InputError] = InputError) -> Iterator[tuple[str, dict]]:
     """Yield ``("FILE:LINE", object)`` for every non-blank line of ``path``.
 
     ``what`` names the file kind in messages ("recording"); ``expect`` says what a line must
     hold.  A missing or unreadable file, a line that is not JSON, not an object, or not UTF-8
-    raises ``error`` (a UserError: one line, CLI exit code 2).  A last line that is not JSON
+    raises ``error`` (an InputError, one line).  A last line that is not JSON
     and has no newline -- a write cut short by power loss, a full disk or SIGKILL -- is
     dropped with a warning instead, so everything written before it stays usable.
     """

@@ -113,7 +113,7 @@ def test_calibration_round_trip_and_rejects_garbage():
 
 @pytest.mark.parametrize("close", [True, False])
 def test_mediapipe_chatter_is_filtered_but_python_output_and_errors_are_not(close):
-    """While a Face Mesh is open, native info/warning lines on fd 2 are dropped; Python's own
+    """While the face engine holds the filter, MediaPipe's info/warning lines on fd 2 are dropped; Python's own
     stderr and native error lines still reach the terminal, in order, and a crash with the mesh
     still open loses nothing written before it."""
     import subprocess
@@ -122,7 +122,10 @@ def test_mediapipe_chatter_is_filtered_but_python_output_and_errors_are_not(clos
     code = (
         "import os, sys\n"
         "import numpy as np\n"
+        "from bridge.native_stderr import MEDIAPIPE_CHATTER, filtered\n"
         "from engine.face.landmarks import FaceMesh\n"
+        "held = filtered(MEDIAPIPE_CHATTER)\n"
+        "held.__enter__()\n"
         "m = FaceMesh()\n"
         "m.detect(np.zeros((120, 160, 3), np.uint8))\n"
         "print('before', file=sys.stderr, flush=True)\n"
@@ -130,7 +133,7 @@ def test_mediapipe_chatter_is_filtered_but_python_output_and_errors_are_not(clos
         "os.write(2, b'INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\\n')\n"
         "os.write(2, b'E0000 00:00:1795634957.561321    1878 x.cc:9] a real error\\n')\n"
         "print('after', file=sys.stderr, flush=True)\n"
-        + ("m.close()\n" if close else "") +
+        + ("m.close()\nheld.__exit__(None, None, None)\n" if close else "") +
         "raise SystemExit('fatal: ' + 'x' * 10)\n")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                        timeout=60, cwd=str(Path(__file__).resolve().parent.parent))

@@ -13,7 +13,8 @@ import logging
 import sys
 
 from bridge.config import apply_config_file
-from bridge.errors import UserError
+from bridge.errors import BridgeError, UserError
+from engine.gan.errors import CheckpointError
 
 #: subcommand name -> module in this package
 COMMANDS = {
@@ -101,9 +102,10 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         setup_logging(args.log_level)
         return int(_load(args._module).run(args) or 0)
-    except UserError as exc:
+    except (UserError, BridgeError, CheckpointError) as exc:
+        # the one place where an error a user can fix becomes one line and exit code 2
         print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return UserError.exit_code
     except KeyboardInterrupt:
         return 130
 

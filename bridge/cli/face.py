@@ -108,6 +108,14 @@ def _tracker(args):
 
 
 def run(args) -> int:
+    from bridge.native_stderr import MEDIAPIPE_CHATTER, filtered
+
+    # MediaPipe's C++ start-up chatter stays off the terminal while the engine runs
+    with filtered(MEDIAPIPE_CHATTER):
+        return _run(args)
+
+
+def _run(args) -> int:
     from bridge.face.daemon import FaceDaemon, save_calibration
     from bridge.osc.out import OscOut, parse_target
 

@@ -2,7 +2,7 @@
 
 The capture thread keeps only the newest frame (a stale frame is dropped, never queued), so the
 engine always works on the latest picture.  A camera that fails to open at start is a
-UserError; one that disappears mid-run is reported once, reopened with back-off (0.5 s doubling
+DeviceError; one that disappears mid-run is reported once, reopened with back-off (0.5 s doubling
 to 5 s) and, meanwhile, the source yields empty frames twice a second so the engine can keep
 sending ``found 0``.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bridge.errors import UserError
+from bridge.errors import DeviceError, InputError
 from bridge.mailbox import Mailbox
 
 log = logging.getLogger("latent_resonance.camera")
@@ -60,7 +60,7 @@ class CameraSource:
         self._cv2 = _cv2()
         self._cap = self._open()
         if self._cap is None:
-            raise UserError(f"camera {index} cannot be opened (no such camera, or it is busy); "
+            raise DeviceError(f"camera {index} cannot be opened (no such camera, or it is busy); "
                             f"try another --camera index or --video FILE")
         log.info("camera %s open", index)
         self._slot = Mailbox()
@@ -134,24 +134,24 @@ class VideoSource:
     """Frames from a video file at its own frame rate (``fast``: every frame, no pacing).
 
     In real time a reader thread paces the file and the newest frame wins; the iteration ends
-    with the file.  Missing, unreadable or undecodable files are a UserError at construction.
+    with the file.  Missing, unreadable or undecodable files are an InputError at construction.
     """
 
     def __init__(self, path: str | Path, fast: bool = False):
         self.path = Path(path)
         self.fast = fast
         if not self.path.exists():
-            raise UserError(f"video file not found: {self.path}")
+            raise InputError(f"video file not found: {self.path}")
         if self.path.is_dir():
-            raise UserError(f"video path is a directory, not a file: {self.path}")
+            raise InputError(f"video path is a directory, not a file: {self.path}")
         if not os.access(self.path, os.R_OK):
-            raise UserError(f"video file is not readable (permissions): {self.path}")
+            raise InputError(f"video file is not readable (permissions): {self.path}")
         self._cv2 = cv2 = _cv2()
         self._cap = cv2.VideoCapture(str(self.path))
         ok, first = self._cap.read() if self._cap.isOpened() else (False, None)
         if not ok:
             self._cap.release()
-            raise UserError(f"cannot read video {self.path}: not a video file OpenCV can decode")
+            raise InputError(f"cannot read video {self.path}: not a video file OpenCV can decode")
         fps = self._cap.get(cv2.CAP_PROP_FPS)
         self.fps = fps if fps and math.isfinite(fps) and 1 <= fps <= 1000 else 30.0
         self._first = first

@@ -12,7 +12,7 @@ import math
 from collections.abc import Iterator
 from pathlib import Path
 
-from bridge.errors import UserError
+from bridge.errors import InputError
 from bridge.jsonl import iter_jsonl
 from engine.face.controls import ENERGY_FIELDS, RECORD_FIELDS, FaceControls
 
@@ -20,7 +20,7 @@ from engine.face.controls import ENERGY_FIELDS, RECORD_FIELDS, FaceControls
 _DECIMALS = 5
 
 
-class RecordingError(UserError):
+class RecordingError(InputError):
     """A recording file that cannot be read; the message names the file and line."""
 
 
@@ -49,7 +49,7 @@ def read_recording(path: str | Path) -> Iterator[FaceControls]:
     """Yield one :class:`FaceControls` per line of a ``.jsonl`` recording.
 
     Blank lines are skipped.  A missing/unreadable file or a malformed line raises
-    :class:`RecordingError` (a UserError: one line, CLI exit code 2) naming ``path:line``.
+    :class:`RecordingError` (an InputError: one line) naming ``path:line``.
     """
     prev_t = None
     for where, obj in iter_jsonl(path, "recording", error=RecordingError):

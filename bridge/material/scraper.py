@@ -26,7 +26,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bridge.errors import UserError
+from bridge.errors import InputError
 
 DEFAULT_BASE_URL = "https://freesound.org/apiv2"
 ENV_KEY = "FREESOUND_API_KEY"
@@ -54,10 +54,10 @@ class ScrapeResult:
 
 
 def resolve_key(flag: str | None) -> str:
-    """The API key from the flag or ``FREESOUND_API_KEY``; a missing key is a UserError."""
+    """The API key from the flag or ``FREESOUND_API_KEY``; a missing key is an InputError."""
     key = (flag or os.environ.get(ENV_KEY, "")).strip()
     if not key:
-        raise UserError(f"no Freesound API key: pass --api-key or set {ENV_KEY} "
+        raise InputError(f"no Freesound API key: pass --api-key or set {ENV_KEY} "
                         "(get one at https://freesound.org/apiv2/apply)")
     return key
 
@@ -201,9 +201,9 @@ def scrape_freesound(query: str, output_dir: str | Path, api_key: str, *, num_re
     from tqdm import tqdm
 
     if fmt not in ("ogg", "mp3"):
-        raise UserError(f"--format must be ogg or mp3, got {fmt!r}")
+        raise InputError(f"--format must be ogg or mp3, got {fmt!r}")
     if num_results <= 0:
-        raise UserError("--num-results must be positive")
+        raise InputError("--num-results must be positive")
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     client = FreesoundClient(api_key, base_url, retries=retries, backoff_s=backoff_s)
@@ -236,7 +236,7 @@ def scrape_freesound(query: str, output_dir: str | Path, api_key: str, *, num_re
             bar.update()
     except ScrapeError as exc:
         if exc.status == 401 or not (result.downloaded or result.skipped_existing):
-            raise UserError(str(exc)) from None
+            raise InputError(str(exc)) from None
         log.warning("search stopped early: %s", exc)
     finally:
         bar.close()

@@ -17,7 +17,7 @@ import numpy as np
 import soundfile as sf
 from tqdm import tqdm
 
-from bridge.errors import UserError
+from bridge.errors import DeviceError, InputError
 from engine.data import sources as plans
 
 DEFAULT_SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
@@ -28,7 +28,7 @@ LABEL_FIELDS = ["file", "index", "source", "instrument", "program", "note", "f0_
 def find_fluidsynth() -> str:
     path = shutil.which("fluidsynth")
     if path is None:
-        raise UserError("fluidsynth not found: install it (Debian: apt install fluidsynth "
+        raise DeviceError("fluidsynth not found: install it (Debian: apt install fluidsynth "
                         "fluid-soundfont-gm) or use --synth-only")
     return path
 
@@ -41,10 +41,10 @@ def render_midi(midi_path: Path, wav_path: Path, soundfont: Path, sr: int,
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600)
     if proc.returncode != 0 or not wav_path.exists():
         err = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
-        raise UserError(f"fluidsynth failed on {midi_path.name}: {err[0]}")
+        raise DeviceError(f"fluidsynth failed on {midi_path.name}: {err[0]}")
     audio, file_sr = sf.read(str(wav_path), dtype="float32", always_2d=True)
     if file_sr != sr:
-        raise UserError(f"fluidsynth wrote {file_sr} Hz, expected {sr} Hz")
+        raise DeviceError(f"fluidsynth wrote {file_sr} Hz, expected {sr} Hz")
     return audio.mean(axis=1)
 
 
@@ -64,7 +64,7 @@ def render_sources(out: Path, count: int, seed: int = 0, *, sr: int = 22050,
     if gm:
         fluidsynth = find_fluidsynth()
         if not soundfont.is_file():
-            raise UserError(f"SoundFont not found: {soundfont} (Debian: fluid-soundfont-gm)")
+            raise InputError(f"SoundFont not found: {soundfont} (Debian: fluid-soundfont-gm)")
     by_program: dict[int, list[plans.NoteSpec]] = defaultdict(list)
     for s in gm:
         by_program[s.program].append(s)

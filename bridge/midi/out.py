@@ -11,18 +11,16 @@ so a DAW's MIDI learn binds exactly one control.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
+from bridge import native_stderr
 from bridge.address_table import MIDI_CC, MIDI_CHANNEL, MIDI_LSB_OFFSET, MIDI_PORT_NAME
 from bridge.config import load_toml
-from bridge.errors import UserError
+from bridge.errors import DeviceError, InputError
 from bridge.midi.jack_port import JackMidiPort
 from bridge.jack.libjack import jack_running, quiet_libjack
 from engine.face.controls import FaceControls
@@ -37,29 +35,6 @@ LEARN_PERIOD_S = 4.0
 JACK_FIRST_CONNECT_S = 2.0
 
 
-@contextlib.contextmanager
-def _native_stderr_to_log():
-    """Collect what C libraries (libjack, alsa-lib inside rtmidi) print to fd 2 and log it at
-    debug level instead: the user gets our one-line error, not their chatter."""
-    try:
-        fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(fd)
-    with tempfile.TemporaryFile() as tmp:
-        os.dup2(tmp.fileno(), fd)
-        try:
-            yield
-        finally:
-            os.dup2(saved, fd)
-            os.close(saved)
-            tmp.seek(0)
-            for line in tmp.read().decode(errors="replace").splitlines():
-                log.debug("native: %s", line)
-
-
 def resolve_api(name: str | None) -> int:
     """rtmidi API constant for ``name`` (None: JACK when a server runs on Linux, else ALSA)."""
     import rtmidi
@@ -72,9 +47,9 @@ def resolve_api(name: str | None) -> int:
         return rtmidi.API_UNSPECIFIED
     key = name.lower()
     if key not in table:
-        raise UserError(f"unknown MIDI API '{name}': choose one of {', '.join(API_NAMES)}")
+        raise InputError(f"unknown MIDI API '{name}': choose one of {', '.join(API_NAMES)}")
     if table[key] not in rtmidi.get_compiled_api():
-        raise UserError(f"MIDI API '{name}' is not available in this build of python-rtmidi "
+        raise DeviceError(f"MIDI API '{name}' is not available in this build of python-rtmidi "
                         f"on this system")
     return table[key]
 
@@ -89,31 +64,31 @@ def load_cc_map(path: str | Path) -> tuple[dict[str, int], int]:
         try:
             data = json.loads(p.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise UserError(f"CC map not found: {p}") from None
+            raise InputError(f"CC map not found: {p}") from None
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise UserError(f"cannot read CC map {p}: {exc}") from None
+            raise InputError(f"cannot read CC map {p}: {exc}") from None
     else:
         data = load_toml(p)
     if not isinstance(data, dict):
-        raise UserError(f"CC map {p}: expected an object of control = number")
+        raise InputError(f"CC map {p}: expected an object of control = number")
     cc = dict(MIDI_CC)
     channel = MIDI_CHANNEL
     for key, value in data.items():
         if isinstance(value, bool) or not isinstance(value, int):
-            raise UserError(f"CC map {p}: '{key}' must be an integer, got {value!r}")
+            raise InputError(f"CC map {p}: '{key}' must be an integer, got {value!r}")
         if key == "channel":
             if not 1 <= value <= 16:
-                raise UserError(f"CC map {p}: channel must be 1-16, got {value}")
+                raise InputError(f"CC map {p}: channel must be 1-16, got {value}")
             channel = value
         elif key in cc:
             if not 0 <= value <= 119:
-                raise UserError(f"CC map {p}: '{key}' must be a controller number 0-119")
+                raise InputError(f"CC map {p}: '{key}' must be a controller number 0-119")
             cc[key] = value
         else:
-            raise UserError(f"CC map {p}: unknown control '{key}' "
+            raise InputError(f"CC map {p}: unknown control '{key}' "
                             f"(known: channel, {', '.join(MIDI_CC)})")
     if len(set(cc.values())) != len(cc):
-        raise UserError(f"CC map {p}: two controls share a controller number")
+        raise InputError(f"CC map {p}: two controls share a controller number")
     return cc, channel
 
 
@@ -123,11 +98,11 @@ def check_map(cc: dict[str, int], fourteen_bit: bool) -> None:
         return
     bad = [k for k, n in cc.items() if n > 31]
     if bad:
-        raise UserError(f"--14bit needs controller numbers 0-31 (LSB at +32); "
+        raise InputError(f"--14bit needs controller numbers 0-31 (LSB at +32); "
                         f"too high: {', '.join(bad)}")
     lsbs = {n + MIDI_LSB_OFFSET for n in cc.values()}
     if lsbs & set(cc.values()):
-        raise UserError("--14bit: an LSB number (+32) collides with another control's number")
+        raise InputError("--14bit: an LSB number (+32) collides with another control's number")
 
 
 class MidiOut:
@@ -146,7 +121,7 @@ class MidiOut:
         self.channel = channel
         self.fourteen_bit = fourteen_bit
         if learn is not None and learn not in self.cc:
-            raise UserError(f"--learn '{learn}': not a MIDI control (choose one of "
+            raise InputError(f"--learn '{learn}': not a MIDI control (choose one of "
                             f"{', '.join(self.cc)})")
         self.learn = learn
         check_map(self.cc, fourteen_bit)
@@ -161,11 +136,11 @@ class MidiOut:
         else:
             quiet_libjack()
             try:
-                with _native_stderr_to_log():
+                with native_stderr.to_log():
                     self._out = rtmidi.MidiOut(rtapi=rtapi, name=port_name)
                     self._out.open_virtual_port(port_name)
             except (rtmidi.RtMidiError, SystemError, RuntimeError) as exc:
-                raise UserError(f"cannot open MIDI port '{port_name}' ({api or 'auto'} API): "
+                raise DeviceError(f"cannot open MIDI port '{port_name}' ({api or 'auto'} API): "
                                 f"{exc}") from None
             self.api_name = rtmidi.get_api_display_name(self._out.get_current_api())
             self._send_message = self._out.send_message
@@ -179,7 +154,7 @@ class MidiOut:
         try:
             import jack  # noqa: F401 - raises OSError without libjack
         except OSError as exc:
-            raise UserError(f"cannot open MIDI port '{port_name}' (JACK API): {exc}") from None
+            raise DeviceError(f"cannot open MIDI port '{port_name}' (JACK API): {exc}") from None
         self._jack = JackMidiPort(port_name)
         self._jack.start()
         deadline = time.monotonic() + JACK_FIRST_CONNECT_S

@@ -12,22 +12,22 @@ from pythonosc.osc_bundle_builder import OscBundleBuilder
 from pythonosc.osc_message_builder import OscMessageBuilder
 
 from bridge.address_table import FACE_ADDRESSES
-from bridge.errors import UserError
+from bridge.errors import InputError
 from engine.face.controls import FaceControls
 
 log = logging.getLogger("latent_resonance.osc")
 
 
 def parse_target(text: str) -> tuple[str, int]:
-    """``HOST:PORT`` (IPv6 as ``[::1]:PORT``) -> (resolved IP, port); UserError when invalid."""
+    """``HOST:PORT`` (IPv6 as ``[::1]:PORT``) -> (resolved IP, port); InputError when invalid."""
     host, sep, port_s = text.rpartition(":")
     host = host.strip("[]")
     if not sep or not host or not port_s.isdigit() or not 1 <= int(port_s) <= 65535:
-        raise UserError(f"bad --osc target '{text}': expected HOST:PORT with PORT 1-65535")
+        raise InputError(f"bad --osc target '{text}': expected HOST:PORT with PORT 1-65535")
     try:
         info = socket.getaddrinfo(host, int(port_s), type=socket.SOCK_DGRAM)
     except socket.gaierror as exc:
-        raise UserError(f"bad --osc target '{text}': cannot resolve host '{host}' "
+        raise InputError(f"bad --osc target '{text}': cannot resolve host '{host}' "
                         f"({exc.strerror})") from None
     family, _, _, _, addr = info[0]
     return addr[0], int(port_s)

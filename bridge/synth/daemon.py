@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from bridge.errors import UserError
+from bridge.errors import InputError
 from bridge.jack.audio_out import JackOutput
 from bridge.osc.server import OscContext, OscServer
 from bridge.synth.generator_process import GeneratorProcess
@@ -38,21 +38,21 @@ log = logging.getLogger("latent_resonance.synth")
 
 
 def load_synth_checkpoint(path: str | Path):
-    """(checkpoint, CodecParams) from ``path``; a missing or bad file is a UserError."""
+    """(checkpoint, CodecParams) from ``path``; a missing or bad file is an InputError."""
     p = Path(path)
     if not p.is_file():
         from bridge.paths import DEFAULT_CHECKPOINT
 
         hint = (" (the shipped default is missing: train one with `latent-resonance train` "
                 "or pass --checkpoint)") if p == DEFAULT_CHECKPOINT else ""
-        raise UserError(f"checkpoint not found: {p}{hint}")
+        raise InputError(f"checkpoint not found: {p}{hint}")
     from engine.gan.runtime import CheckpointError, load_generator
     from engine.spectral.codec import CodecParams
 
     try:
         ckpt = load_generator(p)
     except CheckpointError as exc:
-        raise UserError(f"cannot use checkpoint {p}: {exc}") from None
+        raise InputError(f"cannot use checkpoint {p}: {exc}") from None
     return ckpt, CodecParams.from_dict(dict(ckpt.codec))
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bridge.errors import UserError
+from bridge.errors import BridgeError, InputError
 from bridge.jsonl import iter_jsonl
 from bridge.osc.out import face_messages
 from bridge.osc.server import ErrorLog, OscContext, apply_message
@@ -39,28 +39,28 @@ def load_script(path) -> list[tuple[float, str, tuple]]:
     """An OSC script: JSON lines ``{"t": s, "address": "/lr/...", "args": [...]}``.
 
     ``args`` items are numbers or strings; ``{"blob": [floats]}`` becomes a float32 blob.  A bad
-    line is a UserError naming ``path:line``.  Events are sorted by time.
+    line is an InputError naming ``path:line``.  Events are sorted by time.
     """
     events = []
     for where, obj in iter_jsonl(path, "OSC script", "an object with t, address, args"):
         t, addr, args = obj.get("t"), obj.get("address"), obj.get("args", [])
         if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or t < 0:
-            raise UserError(f"{where}: 't' must be a finite number of seconds >= 0")
+            raise InputError(f"{where}: 't' must be a finite number of seconds >= 0")
         if not isinstance(addr, str) or not addr.startswith("/"):
-            raise UserError(f"{where}: 'address' must be an OSC address string")
+            raise InputError(f"{where}: 'address' must be an OSC address string")
         if not isinstance(args, list):
-            raise UserError(f"{where}: 'args' must be a list")
+            raise InputError(f"{where}: 'args' must be a list")
         conv = []
         for a in args:
             if isinstance(a, dict) and isinstance(a.get("blob"), list):
                 try:
                     conv.append(np.asarray(a["blob"], dtype="<f4").tobytes())
                 except (TypeError, ValueError):
-                    raise UserError(f"{where}: 'blob' must be a list of numbers") from None
+                    raise InputError(f"{where}: 'blob' must be a list of numbers") from None
             elif isinstance(a, (int, float, str)) and not isinstance(a, bool):
                 conv.append(a)
             else:
-                raise UserError(f"{where}: unsupported argument {a!r}")
+                raise InputError(f"{where}: unsupported argument {a!r}")
         events.append((float(t), addr, tuple(conv)))
     events.sort(key=lambda e: e[0])
     return events
@@ -162,5 +162,5 @@ def render(ckpt, codec, out_path, duration: float, events=(), seed: int = 0,
         Path(out_path).parent.mkdir(parents=True, exist_ok=True)
         sf.write(str(out_path), out, sr, subtype="PCM_24")  # FLOAT would add a time-stamped PEAK chunk
     except (OSError, RuntimeError) as exc:
-        raise UserError(f"cannot write {out_path}: {exc}") from None
+        raise BridgeError(f"cannot write {out_path}: {exc}") from None
     return stats

@@ -23,20 +23,13 @@ from pathlib import Path
 import numpy as np
 
 from engine.gan.config import GanConfig
+from engine.gan.errors import CheckpointError, ExportError
 from engine.gan.latents import LatentSpace
 
 FORMAT = "latent-resonance-generator-onnx"
 VERSION = 1
 META_KEY = "latent_resonance"
 INPUTS = ("z", "truncation", "w_offset", "noise")
-
-
-class CheckpointError(ValueError):
-    """A checkpoint file is missing, corrupt, or not one of ours."""
-
-
-class ExportError(CheckpointError):
-    """An exported generator is corrupt, stale or not one of ours."""
 
 
 def companion_path(path: str | Path) -> Path:
