@@ -16,7 +16,7 @@ STATUS = "/lr/status"
 STATE = "/lr/state"
 ERROR = "/lr/error"
 
-#: Default network ports (see design.md, "Ports and names at a glance").
+#: Default network ports (docs/osc.md, "Ports and names").
 SYNTH_OSC_PORT = 9000
 OSCQUERY_PORT = 9001
 SCLANG_PORT = 57120
@@ -133,7 +133,76 @@ def by_fields(sender: str, *fields: str) -> Address:
     raise KeyError(f"{sender} {fields}")
 
 
-# --- MIDI CC map (design.md "MIDI CC"): control name -> CC number (MSB), channel 1 ----------
+# --- MIDI CC map (docs/midi.md): control name -> CC number (MSB), channel 1 ----------
 MIDI_CHANNEL = 1  # 1-based, as musicians count
 MIDI_CC = {"rotation": 20, "jaw": 21, "brow": 22, "stillness": 23, "found": 24}
 MIDI_LSB_OFFSET = 32  # --14bit: LSB on CC (MSB + 32), i.e. 52..56
+
+
+# --- the table as documents (docs/osc.md, ``latent-resonance osc-map``) ----------------------
+SECTIONS = (
+    ("face", "Face engine → every `--osc HOST:PORT` target (one bundle per frame, timetag = "
+             "capture time)"),
+    ("synth", f"Synth daemon input (UDP port {SYNTH_OSC_PORT} by default; it also accepts "
+              "every `/lr/face/*` address above)"),
+    ("reply", "Replies from the synth daemon to the sender of a request"),
+)
+
+
+def _types_md(a: Address) -> str:
+    if a.types == "f*":
+        alt = "".join(f" or `{t}`" for t in a.alt_types)
+        return "`f` × z_dim" + alt
+    return f"`{a.types}`" if a.types else "—"
+
+
+def _num(x) -> str:
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+def _range_md(a: Address) -> str:
+    if not a.ranges or all(r is None for r in a.ranges):
+        return ""
+    if len(set(a.ranges)) == 1 and len(a.ranges) > 1:
+        lo, hi = a.ranges[0]
+        return f"{_num(lo)}..{_num(hi)} each"
+    return ", ".join("—" if r is None else f"{_num(r[0])}..{_num(r[1])}" for r in a.ranges)
+
+
+def markdown(sender: str | None = None) -> str:
+    """The address table as Markdown sections (the reference table of docs/osc.md)."""
+    out = []
+    for role, title in SECTIONS:
+        if sender is not None and role != sender:
+            continue
+        out += [f"### {title}", "",
+                "| address | types | range | unit | default | meaning |",
+                "|---|---|---|---|---|---|"]
+        for a in ALL_ADDRESSES:
+            if a.sender != role:
+                continue
+            default = " ".join(_num(d) for d in a.default)
+            meaning = a.meaning.replace("|", "\\|")
+            out.append(f"| `{a.path}` | {_types_md(a)} | {_range_md(a)} | {a.unit} | {default} "
+                       f"| {meaning} |")
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def as_json(sender: str | None = None) -> dict:
+    """The table as plain JSON-able data, with the default ports and names."""
+    return {
+        "namespace": NAMESPACE,
+        "ports": {"synth_osc": SYNTH_OSC_PORT, "oscquery": OSCQUERY_PORT,
+                  "sclang": SCLANG_PORT},
+        "jack_client": JACK_CLIENT_NAME,
+        "midi": {"port": MIDI_PORT_NAME, "channel": MIDI_CHANNEL,
+                 "cc": dict(MIDI_CC), "lsb_offset": MIDI_LSB_OFFSET},
+        "addresses": [
+            {"path": a.path, "types": a.types, "alt_types": list(a.alt_types),
+             "sender": a.sender, "meaning": a.meaning,
+             "ranges": [None if r is None else list(r) for r in a.ranges],
+             "unit": a.unit, "default": list(a.default)}
+            for a in ALL_ADDRESSES if sender is None or a.sender == sender
+        ],
+    }

@@ -1,7 +1,7 @@
 """A small OSC client for the synth daemon: send controls, ask ``/lr/status`` and ``/lr/state``.
 
-Used by ``live``/``demo``, the tests and the benchmarks; handy from a Python live-coding
-session too::
+A test helper (the tests and the benchmarks use it; not part of the installed package).  A
+live coder's own client is a few lines of python-osc, see docs/livecoding.md::
 
     c = SynthClient(9000); c.send("/lr/synth/speed", 0.5); print(c.status())
 """

@@ -68,7 +68,7 @@ def test_there_are_the_three_patches():
 
 
 def test_patches_are_generated_from_the_current_table():
-    assert stale_files() == [], "run: uv run --frozen python -m bridge.hostgen"
+    assert stale_files() == [], "run: uv run --frozen python -m bridge.hostgen --write"
 
 
 @pytest.mark.parametrize("path", PATCHES, ids=lambda p: p.name)

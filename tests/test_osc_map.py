@@ -46,7 +46,7 @@ def test_sender_filter_and_bad_format():
 
 
 def test_docs_osc_md_contains_the_generated_table():
-    from bridge.cli.osc_map import markdown
+    from bridge.address_table import markdown
 
     doc = (REPO / "docs" / "osc.md").read_text()
     assert markdown() in doc, ("docs/osc.md is out of date: paste the output of "

@@ -44,8 +44,9 @@ class FaceDaemon:
     """Wires a source to the outputs.
 
     ``source``: a ``bridge.face.camera`` source (frames) or a list of recorded FaceControls;
-    ``tracker``: a FaceTracker for frame sources; ``outputs``: objects with ``send(controls,
-    timetag)`` and ``close()`` (OscOut, MidiOut); ``recorder``: a RecordingWriter or None;
+    ``tracker``: a FaceTracker for frame sources; ``osc``: an OscOut (``send(controls,
+    timetag)``) or None; ``midi``: a MidiOut (``send(controls)``) or None; ``recorder``: a
+    RecordingWriter or None;
     ``printer``: a text stream to print one JSON line per frame to, or None.
     """
 

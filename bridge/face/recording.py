@@ -1,4 +1,4 @@
-"""Face recordings: one JSON object per line, one line per frame (design.md "--record").
+"""Face recordings: one JSON object per line, one line per frame (docs/face.md, "Recordings").
 
 ``{"t": seconds, "found": 0|1, "rotation": .., "jaw": .., "brow": .., "stillness": ..,
 "yaw": .., "pitch": .., "roll": .., "yaw_velocity": ..}``.  Reading validates every line and

@@ -4,8 +4,8 @@ The patches under ``maxpatches/`` and ``puredata/`` (and the reference table in 
 are generated, never edited by hand, so they always use the addresses the daemons accept.
 Regenerate after changing :mod:`bridge.address_table`::
 
-    uv run --frozen python -m bridge.hostgen          # write the files
-    uv run --frozen python -m bridge.hostgen --check  # exit 1 if a checked-in file is stale
+    uv run --frozen python -m bridge.hostgen --write  # write the files
+    uv run --frozen python -m bridge.hostgen          # exit 1 if a checked-in file is stale
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ TABLE_END = "<!-- osc-map:end -->"
 
 def _osc_doc() -> str | None:
     """docs/osc.md with its table block regenerated; None when the file has no markers."""
-    from bridge.cli.osc_map import markdown
+    from bridge.address_table import markdown
 
     text = OSC_DOC.read_text() if OSC_DOC.exists() else ""
     if TABLE_BEGIN not in text or TABLE_END not in text:

@@ -3,7 +3,7 @@
 Stages, one module each:
 
 - ``landmarks``: MediaPipe Face Mesh (478 points, refined) on a BGR frame.
-- ``pose``: yaw/pitch/roll from ``cv2.solvePnP`` on a canonical 3D face.
+- ``pose``: yaw/pitch/roll from a rigid 3D fit (Kabsch) of the face's rigid landmarks.
 - ``features``: raw jaw gap, brow height, landmark motion from one landmark set.
 - ``filters``: One Euro filter per channel.
 - ``calibration``: neutral pose and adaptive ranges -> energy states in [0, 1].

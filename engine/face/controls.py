@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
-#: Energy states in [0, 1] (design.md "Energy states"), in the order of ``/lr/face/energy``.
+#: Energy states in [0, 1] (docs/face.md), in the order of ``/lr/face/energy``.
 ENERGY_FIELDS = ("rotation", "jaw", "brow", "stillness")
-#: Every field of one recording line, in order (design.md "--record").
+#: Every field of one recording line, in order (docs/face.md, "Recordings").
 RECORD_FIELDS = ("t", "found", "rotation", "jaw", "brow", "stillness",
                  "yaw", "pitch", "roll", "yaw_velocity")
 

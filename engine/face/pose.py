@@ -40,7 +40,8 @@ def euler_deg(r: np.ndarray) -> tuple[float, float, float]:
     """(yaw, pitch, roll) in degrees of R = Ry(a) Rx(b) Rz(c) in image axes (x right, y down).
 
     Signs: yaw > 0 the nose moves to the image's right, pitch > 0 the face looks up, roll > 0
-    the face tilts clockwise in the image.
+    the face tilts clockwise in the image; seen from a performer facing an unmirrored camera:
+    turning to their left, looking up, tilting toward their left shoulder (docs/face.md).
     """
     b = math.asin(max(-1.0, min(1.0, -r[1, 2])))
     a = math.atan2(r[0, 2], r[2, 2])

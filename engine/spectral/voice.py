@@ -2,9 +2,10 @@
 
 Each :meth:`Voice.next_hop` call advances the playhead by ``speed`` columns, interpolates the
 linear magnitude between the two neighbouring columns (crossfading the loop end into its start,
-and old spectrograms into new ones), applies the band-pass and clarity masks, pushes the frame
-into a :class:`~engine.spectral.streaming.StreamingReconstructor` and returns one hop of audio
-with the output gain ramped across the hop. Pure and single-threaded: the caller owns the thread.
+and old spectrograms into new ones), applies the clarity mask, pushes the frame into a
+:class:`~engine.spectral.streaming.StreamingReconstructor` and returns one hop of audio.  Band
+and gain act on that audio afterwards (:mod:`engine.synth.bandpass`, in
+:class:`engine.synth.chain.VoiceChain`).  Pure and single-threaded: the caller owns the thread.
 """
 
 from __future__ import annotations
@@ -147,7 +148,7 @@ class Voice:
     subhops: voice hops per spectrogram hop (``hop = codec.hop_length / subhops``): finer steps
     for controls and new images, at ``subhops`` times the reconstruction cost.
     xfade_hops: hops to crossfade to a new spectrogram. loop_xfade: columns crossfaded at the
-    loop point. level: RMS of the loudest column before ``gain_db``. n_refine: mel inversion
+    loop point. level: RMS of the loudest column. n_refine: mel inversion
     refinement steps.
 
     Real time: :meth:`next_hop` never blocks and keeps no growing state; it allocates only
@@ -176,17 +177,10 @@ class Voice:
         win = self._rec.window.astype(np.float64)
         # RMS^2 of the overlap-add output per unit of linear power in one frame (Parseval)
         self._rms_per_energy = 2.0 / (self.codec.n_fft * float(np.sum(win ** 2)))
-        freqs = np.linspace(0.0, self.codec.nyquist, self.codec.n_freq)
-        self._freqs = freqs
         self._layers: list[_Layer] = []
         self.position = 0.0
         self.speed = 1.0
-        self.band = (0.0, self.codec.nyquist)
-        self.gain_db = 0.0
         self.clarity = 0.0
-        self._band_mask: np.ndarray | None = None
-        self._gain = 1.0  # linear gain reached at the end of the last hop
-        self._ramp = (np.arange(1, self.hop + 1, dtype=np.float32) / self.hop)
         self._mag = np.zeros(self.codec.n_freq, dtype=np.float32)
         self._tmp = np.zeros(self.codec.n_freq, dtype=np.float32)
         self._pending = np.zeros(0, dtype=np.float32)
@@ -251,31 +245,15 @@ class Voice:
                 cols.update(_interp_columns(q, frames)[:2])
         return tuple(sorted({c // BLOCK_COLUMNS for c in cols}))
 
-    def set_params(self, speed: float | None = None, band: tuple[float, float] | None = None,
-                   gain_db: float | None = None, clarity: float | None = None) -> None:
-        """Change any subset of the controls; each takes effect from the next hop.
+    def set_params(self, speed: float | None = None, clarity: float | None = None) -> None:
+        """Change either control; each takes effect from the next hop.
 
-        speed: columns per spectrogram hop (1 = the image's own rate), 0..4 (clipped); band: (low_hz, high_hz) clipped to 0..sr/2;
-        gain_db: output gain in dB (ramped over one hop); clarity: 0..1 (clipped), noise floor
-        and spectral sharpening. Non-finite values or low > high raise ``ValueError``.
+        speed: columns per spectrogram hop (1 = the image's own rate), 0..4 (clipped);
+        clarity: 0..1 (clipped), noise floor and spectral sharpening.  Non-finite values raise
+        ``ValueError``.
         """
         if speed is not None:
             self.speed = min(max(_finite(speed, "speed"), 0.0), MAX_SPEED)
-        if band is not None:
-            try:
-                lo, hi = band
-            except (TypeError, ValueError):
-                raise ValueError(f"band must be (low_hz, high_hz), got {band!r}") from None
-            lo, hi = _finite(lo, "band low"), _finite(hi, "band high")
-            if lo > hi:
-                raise ValueError(f"band low {lo} Hz is above band high {hi} Hz")
-            nyq = self.codec.nyquist
-            new = (min(max(lo, 0.0), nyq), min(max(hi, 0.0), nyq))
-            if new != self.band:
-                self.band = new
-                self._band_mask = _band_mask(self._freqs, *new, nyq)
-        if gain_db is not None:
-            self.gain_db = _finite(gain_db, "gain_db")
         if clarity is not None:
             self.clarity = min(max(_finite(clarity, "clarity"), 0.0), 1.0)
 
@@ -284,13 +262,6 @@ class Voice:
         """Exactly one hop (``self.hop`` samples, float32) of audio; advances the playhead."""
         mag = self._frame()
         out = self._rec.push(mag)
-        g1 = 10.0 ** (self.gain_db / 20.0)
-        g0 = self._gain
-        if g0 == g1:
-            out *= g1
-        else:
-            out *= g0 + (g1 - g0) * self._ramp
-            self._gain = g1
         if self._layers:  # the playhead rests at 0 until there is something to scan
             self.position += self.speed / self.subhops
             loop = self._layers[-1].loop_len
@@ -363,9 +334,7 @@ class Voice:
         return self._masked(mag)
 
     def _masked(self, mag: np.ndarray) -> np.ndarray:
-        """Band-pass and clarity masks applied to ``mag`` in place."""
-        if self._band_mask is not None:
-            mag *= self._band_mask
+        """The clarity mask applied to ``mag`` in place."""
         if self.clarity > 0.0:
             _apply_clarity(mag, self.clarity, self.codec.top_db)
         return mag
@@ -394,24 +363,6 @@ def _finite(x: float, name: str) -> float:
     if not math.isfinite(v):
         raise ValueError(f"{name} must be finite, got {v}")
     return v
-
-
-def _band_mask(freqs: np.ndarray, lo: float, hi: float, nyq: float,
-               edge_octaves: float = 1.0 / 3.0) -> np.ndarray | None:
-    """Band-pass gains per bin: 1 inside [lo, hi] Hz, raised-cosine skirts ``edge_octaves`` wide
-    (half inside, half outside each edge), 0 beyond. None when the band is everything."""
-    if lo <= 0.0 and hi >= nyq:
-        return None
-    half = 2.0 ** (edge_octaves / 2.0)
-    f = np.maximum(freqs, 1e-3)
-    mask = np.ones_like(freqs)
-    if lo > 0.0:
-        x = np.clip((np.log2(f / (lo / half))) / edge_octaves, 0.0, 1.0)
-        mask *= 0.5 - 0.5 * np.cos(np.pi * x)
-    if hi < nyq:
-        x = np.clip((np.log2((hi * half) / f)) / edge_octaves, 0.0, 1.0)
-        mask *= 0.5 - 0.5 * np.cos(np.pi * x)
-    return mask.astype(np.float32)
 
 
 def _apply_clarity(mag: np.ndarray, clarity: float, top_db: float) -> None:
