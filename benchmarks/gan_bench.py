@@ -43,15 +43,14 @@ def median_ms(fn, n: int) -> float:
     return float(np.median(times))
 
 
-def real_set(codec: dict, notes: int, seed: int):
+def real_set(codec, notes: int, seed: int):
     """Render ``notes`` sustained notes (fluidsynth + synth) and cut codec-sized images."""
     import soundfile as sf
 
     from bridge.material.sources import render_sources
     from engine.data.windows import audio_windows
-    from engine.spectral import CodecParams
 
-    c = CodecParams.from_dict(codec)
+    c = codec
     specs, audios = [], []
     with tempfile.TemporaryDirectory() as tmp:
         rows = render_sources(Path(tmp), notes, seed, sr=c.sr, progress=False)
@@ -60,6 +59,39 @@ def real_set(codec: dict, notes: int, seed: int):
             specs.append(audio_windows(y, c, per_file=1)[0])
             audios.append(y)
     return np.stack(specs), audios
+
+
+def runtime_vs_torch(path: str, zs, n: int) -> None:
+    """The runtime's exported pass (onnxruntime, one thread) against the traced torch pass (one
+    thread), on the same latents in this process: largest image difference, ms per image, and
+    the import time of each back end in a fresh interpreter."""
+    import subprocess
+
+    from engine.gan.runtime import companion_path, read_exported
+
+    comp = companion_path(path)
+    if not comp.is_file():
+        print(f"runtime: no {comp.name} (latent-resonance export {path})")
+        return
+    traced = load_checkpoint(path)
+    traced.trace_one_image()
+    onnx = read_exported(comp)
+    diff = max(float(np.abs(onnx.generate(z, truncation=0.7, noise=0.5)
+                            - traced.generate(z, truncation=0.7, noise=0.5)).max()) for z in zs)
+    it_t, it_o = iter(range(10 ** 9)), iter(range(10 ** 9))
+    t_ms = median_ms(lambda: traced.generate(zs[next(it_t) % len(zs)]), n)
+    o_ms = median_ms(lambda: onnx.generate(zs[next(it_o) % len(zs)]), n)
+
+    def import_s(module: str) -> float:
+        code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+        return float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                    check=True).stdout)
+
+    ti, oi = import_s("torch"), import_s("onnxruntime")
+    print(f"runtime (onnxruntime) vs traced torch, {len(zs)} latents: max |image difference| "
+          f"{diff:.1e} (bar 1e-5: {'OK' if diff <= 1e-5 else 'OVER'}); {o_ms:.2f} vs {t_ms:.2f} "
+          f"ms/image (ratio {o_ms / t_ms:.2f}); import {oi:.2f} s vs {ti:.2f} s "
+          f"(ratio {oi / ti:.2f})")
 
 
 def main() -> int:
@@ -88,20 +120,21 @@ def main() -> int:
         big_ms = median_ms(lambda: big(torch.randn(1, 512)), 3)
     print(f"generate: {ms:.1f} ms/image (budget 50 ms: {'OK' if ms <= 50 else 'OVER'}); "
           f"origin-size 512x512 generator: {big_ms:.0f} ms/image; ratio {big_ms / ms:.1f}x faster")
+    runtime_vs_torch(args.checkpoint, zs, args.n)
 
     real_specs, real_audio = real_set(ck.codec, args.notes, args.seed)
     rng = np.random.default_rng(0)
     gen = ck.generate(rng.standard_normal((args.notes, ck.z_dim)).astype(np.float32))
     h_gen = mean_harmonicity(gen, ck.codec)
     h_real = mean_harmonicity(real_specs, ck.codec)
-    h_raw = float(np.mean([harmonicity(a, ck.codec["sr"]) for a in real_audio]))
-    noise = np.random.default_rng(1).standard_normal(ck.codec["sr"] * 2).astype(np.float32)
+    h_raw = float(np.mean([harmonicity(a, ck.codec.sr) for a in real_audio]))
+    noise = np.random.default_rng(1).standard_normal(ck.codec.sr * 2).astype(np.float32)
     print(f"harmonicity: generated {h_gen:.3f} vs real (same Griffin-Lim path) {h_real:.3f}: "
           f"ratio {h_gen / h_real:.2f} ({abs(h_gen - h_real) / h_real:.0%} apart; claim <= 25%); "
-          f"raw real audio {h_raw:.3f}; white noise {harmonicity(noise, ck.codec['sr']):.3f}")
-    from engine.spectral import CodecParams, spectrogram_to_audio
+          f"raw real audio {h_raw:.3f}; white noise {harmonicity(noise, ck.codec.sr):.3f}")
+    from engine.spectral import spectrogram_to_audio
 
-    c = CodecParams.from_dict(ck.codec)
+    c = ck.codec
     h_gen_p = float(np.mean([harmonicity(spectrogram_to_audio(s, c), c.sr) for s in gen]))
     h_real_p = float(np.mean([harmonicity(spectrogram_to_audio(s, c), c.sr) for s in real_specs]))
     print(f"harmonicity through engine.spectral.spectrogram_to_audio (what `reconstruct` writes): "

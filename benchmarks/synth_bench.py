@@ -9,6 +9,8 @@ its ports with a JACK capture client and measures, from the moment an OSC messag
 * ``/lr/latent``     -> spectrum closer to the new image's than the old one's (bar: p95 <= 150 ms)
   next to the origin's equivalent: a new image through the whole-image ``spectrogram_to_audio``
   (it must finish before the first sample can play).
+* launch -> sound: from starting ``synth`` to its JACK port and to its first non-silent block
+  (bar: <= 3 s).
 * real-time factor of generator + voice with 10 latent changes per second (bar: >= 10x): the
   offline renderer, which runs generator passes on their own thread like the daemon does, in
   wall-clock time; the single-core serial figure (generator + voice CPU time) is printed too.
@@ -65,6 +67,28 @@ def start_daemon(port: int, checkpoint: str, extra=()) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "bridge", "synth", "--osc-port", str(port), "--oscquery-port",
            "0", "--no-connect", "--checkpoint", checkpoint, "-q", *extra]
     return subprocess.Popen(cmd, cwd=REPO)
+
+
+def launch_to_sound(server: str, port: str, t0: float, daemon, timeout: float = 60.0):
+    """(capture of ``port``, seconds from ``t0`` to the port's registration, to its first
+    non-silent block): a probe client polls the graph every 5 ms, then a capture watches."""
+    import jack
+
+    probe = jack.Client("lr-launch-probe", no_start_server=True, servername=server)
+    try:
+        while not probe.get_ports(port):
+            if daemon.poll() is not None or time.monotonic() - t0 > timeout:
+                raise SystemExit("the daemon never registered its JACK port")
+            time.sleep(0.005)
+        t_port = time.monotonic() - t0
+    finally:
+        probe.close()
+    cap = JackCapture([port], seconds=30, server=server)
+    while not np.any(np.abs(cap.audio(0, max(0, cap.written - 4096))) > 1e-4):
+        if time.monotonic() - t0 > timeout:
+            raise SystemExit("the daemon's port stayed silent")
+        time.sleep(0.005)
+    return cap, t_port, time.monotonic() - t0
 
 
 def pct(x, q):
@@ -224,7 +248,7 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(1)
-    from bridge.synth.daemon import load_synth_checkpoint
+    from bridge.synth.generator_process import load_synth_checkpoint
 
     ckpt, codec = load_synth_checkpoint(a.checkpoint)
     print(f"checkpoint {ckpt.name}: z_dim {ckpt.z_dim}, image {codec.n_mels}x{codec.frames}, "
@@ -233,18 +257,16 @@ def main() -> int:
     name = f"lr-bench-{os.getpid()}"
     jackd = start_jackd(name, realtime=a.jack_realtime)
     os.environ["JACK_DEFAULT_SERVER"] = name
+    t_launch = time.monotonic()
     daemon = start_daemon(a.port, a.checkpoint, a.daemon_args.split())
     client = SynthClient(a.port)
     cap = None
     try:
+        cap, t_port, t_sound = launch_to_sound(name, "latent-resonance:out_1", t_launch, daemon)
+        print(f"launch -> JACK port {t_port:.2f} s, -> first non-silent block {t_sound:.2f} s "
+              f"(bar <= 3 s: {'PASS' if t_sound <= 3 else 'FAIL'})", flush=True)
         st = client.wait_ready(90, daemon)
         print(f"daemon: {st}", flush=True)
-        for _ in range(50):
-            try:
-                cap = JackCapture(["latent-resonance:out_1"], seconds=30, server=name)
-                break
-            except Exception:  # noqa: BLE001 - daemon's ports not registered yet
-                time.sleep(0.2)
         for addr, args in (("/lr/synth/mapping", (0,)), ("/lr/synth/speed", (0.0,)),
                            ("/lr/latent/glide", (0.0,)), ("/lr/synth/clarity", (0.5,))):
             client.send(addr, *args)

@@ -72,8 +72,8 @@ def test_cli_reports_bad_checkpoint(tmp_path, capsys):
 
 
 def test_shipped_default_loads_and_generates(default):
-    assert default.z_dim > 0 and default.resolution == (default.codec["n_mels"],
-                                                         default.codec["frames"])
+    assert default.z_dim > 0 and default.resolution == (default.codec.n_mels,
+                                                         default.codec.frames)
     x = default.generate(default.random_latent(0))
     assert x.shape == default.resolution and x.dtype == np.float32
     assert -1 <= x.min() and x.max() <= 1 and x.std() > 0.05

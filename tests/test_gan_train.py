@@ -98,7 +98,7 @@ def test_train_cli_final_pass_fills_the_card(tmp_path):
     assert set(card["directions"]) >= {"brightness", "pitch", "noisiness"}
     ck = load_checkpoint(out / "generator.pt")
     assert set(ck.directions) >= {"brightness", "pitch", "noisiness"}
-    assert ck.codec["n_fft"] == 256
+    assert ck.codec.n_fft == 256
 
 
 def test_train_cli_bad_data(tmp_path, capsys):

@@ -46,7 +46,7 @@ def test_render_is_deterministic_and_follows_the_script(ckpt, tmp_path):
     assert sr == 22050 and len(a) == 2 * sr
     assert outs[0].read_bytes() == outs[1].read_bytes()  # same seed: identical file
     # another seed (same code path, in-process): another sound
-    from bridge.synth.daemon import load_synth_checkpoint
+    from bridge.synth.generator_process import load_synth_checkpoint
     from bridge.synth.render import load_script, render
     from engine.synth.chain import VoiceSettings
 

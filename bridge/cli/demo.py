@@ -72,7 +72,7 @@ def play_over_jack(audio, sr: int, connect: bool = True) -> bool:
 
 
 def run(args) -> int:
-    from bridge.synth.daemon import load_synth_checkpoint
+    from bridge.synth.generator_process import load_synth_checkpoint
     from bridge.synth.render import load_face_events, render
 
     rec = Path(getattr(args, "recording", None) or DEMO_RECORDING)

@@ -28,11 +28,11 @@ def run(args) -> int:
     from engine.data.windows import audio_windows
     from engine.gan.checkpoint import CheckpointError, load_checkpoint
     from engine.gan.invert import invert
-    from engine.spectral import CodecParams, load_audio
+    from engine.spectral import load_audio
 
     try:
         ck = load_checkpoint(checkpoint_arg(args))
-        codec = CodecParams.from_dict(ck.codec)
+        codec = ck.codec
         audio = load_audio(args.audio, sr=codec.sr)
     except (CheckpointError, ValueError) as exc:
         raise UserError(str(exc)) from None

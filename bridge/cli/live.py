@@ -26,7 +26,7 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from bridge.synth.daemon import load_synth_checkpoint
+    from bridge.synth.generator_process import GeneratorProcess, load_synth_checkpoint
 
     synth_cmd.check_voice_args(args)
     allow = synth_cmd.check_network_args(args)
@@ -38,7 +38,7 @@ def run(args) -> int:
     args.osc = [synth_target] + [t for t in (args.osc or []) if t != synth_target] \
         if not args.no_osc else [synth_target]
     args.no_osc = False
-    d = synth_cmd.make_daemon(args, ckpt, codec, allow)
+    d = synth_cmd.make_daemon(args, ckpt, codec, allow, GeneratorProcess(ckpt))
     d.start()
     print(f"latent-resonance live: synth on OSC {args.host}:{d.osc.port} ({ckpt.name}), "
           f"face -> {', '.join(args.osc)}; Ctrl-C to stop", flush=True)

@@ -40,7 +40,7 @@ def run(args) -> int:
     from tqdm import tqdm
 
     from engine.gan.runtime import CheckpointError, load_generator
-    from engine.spectral import (CodecParams, save_audio, spectrogram_grid, spectrogram_to_audio,
+    from engine.spectral import (save_audio, spectrogram_grid, spectrogram_to_audio,
                                  spectrogram_to_image)
 
     if not 1 <= args.n <= 1000:
@@ -52,7 +52,7 @@ def run(args) -> int:
                             directions=_directions(args.direction))
     except (CheckpointError, ValueError) as exc:
         raise UserError(str(exc)) from None
-    codec = CodecParams.from_dict(ck.codec)
+    codec = ck.codec
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     spectrogram_grid(specs).save(out / "grid.png")

@@ -123,8 +123,9 @@ def check_voice_args(args) -> None:
         raise UserError("--subhops must be 1, 2 or 4")
 
 
-def make_daemon(args, ckpt, codec, allow):
-    """A :class:`SynthDaemon` from the synth flags (not started); a busy port is a UserError."""
+def make_daemon(args, ckpt, codec, allow, generator=None):
+    """A :class:`SynthDaemon` from the synth flags (not started); a busy port is a UserError.
+    ``generator``: its GeneratorProcess, started early by the caller."""
     from bridge.synth.daemon import SynthDaemon
 
     try:
@@ -133,7 +134,7 @@ def make_daemon(args, ckpt, codec, allow):
                            glide_mode=args.glide_mode, buffer_ms=args.buffer_ms,
                            buffer_max_ms=args.buffer_max_ms, voice=voice_settings(args),
                            oscquery_port=args.oscquery_port, realtime=not args.no_realtime,
-                           advertise=True if args.advertise else None)
+                           advertise=True if args.advertise else None, generator=generator)
     except OSError as exc:
         raise UserError(f"cannot listen for OSC on {args.host}:{args.osc_port}: "
                         f"{exc.strerror or exc}") from None
@@ -148,9 +149,10 @@ def stop_or_exit(stop: threading.Event) -> None:
     stop.set()
 
 
-def run_daemon(args, ckpt, codec, allow, stop: threading.Event | None = None) -> int:
+def run_daemon(args, ckpt, codec, allow, stop: threading.Event | None = None,
+               generator=None) -> int:
     """Run the daemon until SIGINT/SIGTERM (or ``stop``); ``allow``: from check_network_args."""
-    d = make_daemon(args, ckpt, codec, allow)
+    d = make_daemon(args, ckpt, codec, allow, generator)
     stop = stop or threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
@@ -183,25 +185,29 @@ def run(args) -> int:
         allow = check_network_args(args)
     elif args.duration is not None and not 0 < args.duration <= 3600:
         raise UserError("--duration must be between 0 and 3600 seconds")
-    from bridge.synth.render import load_face_events, load_script
-
-    events = []
-    if args.face:
-        events = load_face_events(args.face)
-    elif args.script:
-        events = load_script(args.script)
-    from bridge.synth.daemon import load_synth_checkpoint
-    from bridge.synth.render import render
+    from bridge.synth.generator_process import GeneratorProcess, load_synth_checkpoint
 
     ckpt, codec = load_synth_checkpoint(checkpoint_arg(args))
-    if args.render is None:
-        return run_daemon(args, ckpt, codec, allow)
-    duration = args.duration
-    if duration is None:
-        duration = min(3600.0, (events[-1][0] + 0.5) if events else 10.0)
-    stats = render(ckpt, codec, args.render, duration, events, seed=args.seed,
-                   max_rate=args.max_rate, glide_mode=args.glide_mode,
-                   voice_settings=voice_settings(args))
+    # started first: the child's start-up (Python, onnxruntime, the model) overlaps the rest
+    gen = GeneratorProcess(ckpt)
+    try:
+        if args.render is None:
+            return run_daemon(args, ckpt, codec, allow, generator=gen)
+        from bridge.synth.render import load_face_events, load_script, render
+
+        events = []
+        if args.face:
+            events = load_face_events(args.face)
+        elif args.script:
+            events = load_script(args.script)
+        duration = args.duration
+        if duration is None:
+            duration = min(3600.0, (events[-1][0] + 0.5) if events else 10.0)
+        stats = render(ckpt, codec, args.render, duration, events, seed=args.seed,
+                       max_rate=args.max_rate, glide_mode=args.glide_mode,
+                       voice_settings=voice_settings(args), generator=gen)
+    finally:
+        gen.close()
     print(f"wrote {args.render} ({duration:.1f} s at {stats['sample_rate']} Hz, "
           f"{stats['generator_passes']} generator passes)")
     if stats["bad_messages"]:

@@ -141,7 +141,7 @@ def run(args) -> int:
     from engine.gan.checkpoint import TRAIN_FORMAT, Checkpoint
     from engine.gan.descriptors import reconstruct
     from engine.gan.train import Trainer, TrainConfig
-    from engine.spectral.codec import save_audio, spectrogram_grid
+    from engine.spectral.codec import CodecParams, save_audio, spectrogram_grid
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -161,9 +161,11 @@ def run(args) -> int:
         if held_run:
             (out / "log.jsonl").unlink(missing_ok=True)  # a new run's log starts empty
     train, held = load_data(args)
-    codec = {"sr": args.sr, "n_fft": args.n_fft, "hop_length": args.hop_length,
-             "n_mels": int(train.shape[1]), "frames": int(train.shape[2]), "top_db": 80.0,
-             "fmin": 0.0, "fmax": None}
+    try:
+        codec = CodecParams(sr=args.sr, n_fft=args.n_fft, hop_length=args.hop_length,
+                            n_mels=int(train.shape[1]), frames=int(train.shape[2]))
+    except ValueError as exc:
+        raise UserError(f"codec: {exc}") from None
     data_t = torch.from_numpy(train.astype(np.float16))[:, None]
     resume_sd = None
     if args.resume:
@@ -208,7 +210,7 @@ def run(args) -> int:
     def snapshot() -> None:
         ck = export()
         ck.save(out / "generator.pt")
-        state = {"format": TRAIN_FORMAT, "version": 1, "name": name, "codec": codec,
+        state = {"format": TRAIN_FORMAT, "version": 1, "name": name, "codec": codec.to_dict(),
                  "trainer": trainer.state_dict(), "history": history,
                  "train_seconds": card_now()["train_seconds"], "card": card_now()}
         tmp = state_path.with_suffix(".tmp")
@@ -218,7 +220,7 @@ def run(args) -> int:
         (out / "samples").mkdir(exist_ok=True)
         spectrogram_grid(imgs).save(out / "samples" / f"grid_{trainer.step_count:06d}.png")
         save_audio(reconstruct(imgs[0], codec, n_iter=16),
-                   out / "samples" / f"sample_{trainer.step_count:06d}.wav", sr=codec["sr"])
+                   out / "samples" / f"sample_{trainer.step_count:06d}.wav", sr=codec.sr)
         if history:
             plot_history(_smooth(history, 10), out / "losses.png")
 

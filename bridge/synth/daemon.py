@@ -20,40 +20,19 @@ import gc
 import logging
 import sys
 import time
-from pathlib import Path
 
-from bridge.errors import InputError
 from bridge.jack.audio_out import JackOutput
+from bridge.mailbox import Mailbox
 from bridge.osc.server import OscContext, OscServer
 from bridge.synth.generator_process import GeneratorProcess
-from bridge.mailbox import Mailbox
 from bridge.synth.generator_thread import GeneratorThread
-from engine.synth.planner import LatentGenerator
 from bridge.synth.state import SynthState
 from bridge.synth.voice_runner import VoiceRunner
 from engine.synth.chain import VoiceSettings, make_voice
+from engine.synth.planner import LatentGenerator
 from engine.synth.queue_target import DEFAULT_CEILING_MS
 
 log = logging.getLogger("latent_resonance.synth")
-
-
-def load_synth_checkpoint(path: str | Path):
-    """(checkpoint, CodecParams) from ``path``; a missing or bad file is an InputError."""
-    p = Path(path)
-    if not p.is_file():
-        from bridge.paths import DEFAULT_CHECKPOINT
-
-        hint = (" (the shipped default is missing: train one with `latent-resonance train` "
-                "or pass --checkpoint)") if p == DEFAULT_CHECKPOINT else ""
-        raise InputError(f"checkpoint not found: {p}{hint}")
-    from engine.gan.runtime import CheckpointError, load_generator
-    from engine.spectral.codec import CodecParams
-
-    try:
-        ckpt = load_generator(p)
-    except CheckpointError as exc:
-        raise InputError(f"cannot use checkpoint {p}: {exc}") from None
-    return ckpt, CodecParams.from_dict(dict(ckpt.codec))
 
 
 #: GIL switch interval (s) while the daemon or a render runs: the JACK callback, and the thread
@@ -68,12 +47,14 @@ class SynthDaemon:
                  connect=True, seed=0, max_rate=15.0, glide_mode="slerp", buffer_ms=20.0,
                  buffer_max_ms: float = DEFAULT_CEILING_MS,
                  voice: VoiceSettings | None = None, oscquery_port=0, jack_server=None,
-                 realtime: bool = True, advertise: bool | None = None):
+                 realtime: bool = True, advertise: bool | None = None,
+                 generator: GeneratorProcess | None = None):
         self.ckpt, self.codec = ckpt, codec
         self.voice = make_voice(codec, seed, voice)
         self.state = SynthState(ckpt.random_latent(seed), nyquist_hz=self.voice.sample_rate / 2)
         self.mailbox = Mailbox()
-        self.gen_process = GeneratorProcess(ckpt)
+        # ``generator``: a GeneratorProcess the caller started early (its start-up overlaps ours)
+        self.gen_process = generator or GeneratorProcess(ckpt)
         self.gen = LatentGenerator(self.gen_process, self.state, max_rate=max_rate, seed=seed,
                                    glide_mode=glide_mode)
         # first image before any thread starts: the voice always has something to play

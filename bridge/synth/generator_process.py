@@ -27,6 +27,7 @@ import sys
 import threading
 import time
 from multiprocessing.connection import Connection
+from pathlib import Path
 
 import numpy as np
 
@@ -154,3 +155,23 @@ class GeneratorProcess:
                 pass
         with self._lock:
             self._stop()
+
+
+def load_synth_checkpoint(path: str | Path):
+    """(checkpoint, CodecParams) from ``path``; a missing or bad file is an InputError."""
+    from bridge.errors import InputError
+
+    p = Path(path)
+    if not p.is_file():
+        from bridge.paths import DEFAULT_CHECKPOINT
+
+        hint = (" (the shipped default is missing: train one with `latent-resonance train` "
+                "or pass --checkpoint)") if p == DEFAULT_CHECKPOINT else ""
+        raise InputError(f"checkpoint not found: {p}{hint}")
+    from engine.gan.runtime import CheckpointError, load_generator
+
+    try:
+        ckpt = load_generator(p)
+    except CheckpointError as exc:
+        raise InputError(f"cannot use checkpoint {p}: {exc}") from None
+    return ckpt, ckpt.codec

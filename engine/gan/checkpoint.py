@@ -23,6 +23,7 @@ from engine.gan.config import GanConfig
 from engine.gan.latents import LatentSpace
 from engine.gan.model import Generator
 from engine.gan.runtime import CheckpointError
+from engine.spectral.codec import CodecParams
 
 FORMAT = "latent-resonance-generator"
 TRAIN_FORMAT = "latent-resonance-train"
@@ -32,17 +33,18 @@ VERSION = 1
 class Checkpoint(LatentSpace):
     """A loaded generator, ready to make spectrograms (numpy in, numpy out).
 
-    Attributes: ``name``, ``z_dim``, ``codec`` (dict of CodecParams fields), ``card`` (dict),
+    Attributes: ``name``, ``z_dim``, ``codec`` (CodecParams), ``card`` (dict),
     ``directions`` (name -> (w_dim,) float32 unit-std vectors in W), ``resolution``
     (n_mels, frames), ``config`` (GanConfig), ``generator`` (torch module, eval mode).
     """
 
-    def __init__(self, generator: Generator, name: str, codec: dict, card: dict | None = None,
+    def __init__(self, generator: Generator, name: str, codec: CodecParams | dict,
+                 card: dict | None = None,
                  directions: dict[str, np.ndarray] | None = None, device: str = "cpu"):
         self.generator = generator.eval().requires_grad_(False)
         self.config: GanConfig = generator.cfg
         self.name = str(name)
-        self.codec = dict(codec)
+        self.codec = codec if isinstance(codec, CodecParams) else CodecParams.from_dict(codec)
         self.card = dict(card or {})
         self.directions = {k: np.asarray(v, np.float32) for k, v in (directions or {}).items()}
         self.device = torch.device(device)
@@ -114,7 +116,7 @@ class Checkpoint(LatentSpace):
     # ---------------------------------------------------------------- saving
     def to_dict(self) -> dict:
         return {"format": FORMAT, "version": VERSION, "name": self.name,
-                "gan_config": self.config.to_dict(), "codec": dict(self.codec),
+                "gan_config": self.config.to_dict(), "codec": self.codec.to_dict(),
                 "state_dict": {k: v.detach().cpu() for k, v in self.generator.state_dict().items()},
                 "directions": {k: torch.from_numpy(np.asarray(v, np.float32))
                                for k, v in self.directions.items()},
@@ -201,10 +203,8 @@ def _check_structure(d: dict, where: str) -> None:
         _check_tensors(d["trainer"].get("G_ema"), where, "trainer.G_ema")
 
 
-def _codec_checked(codec: dict, cfg: GanConfig, where: str) -> dict:
-    """The codec dict, checked as CodecParams and against the generator's image size."""
-    from engine.spectral.codec import CodecParams
-
+def _codec_checked(codec: dict, cfg: GanConfig, where: str) -> CodecParams:
+    """The codec dict as CodecParams, checked against the generator's image size."""
     try:
         params = CodecParams.from_dict(dict(codec))
     except (TypeError, ValueError) as exc:
@@ -212,7 +212,7 @@ def _codec_checked(codec: dict, cfg: GanConfig, where: str) -> dict:
     _need((params.n_mels, params.frames) == tuple(cfg.resolution), where,
           f"codec image {params.n_mels}x{params.frames} does not match the generator's "
           f"{cfg.resolution[0]}x{cfg.resolution[1]}")
-    return dict(codec)
+    return params
 
 
 def checkpoint_from_dict(d, where: str = "checkpoint", device: str = "cpu") -> Checkpoint:
@@ -252,13 +252,12 @@ def checkpoint_from_payload(d: dict) -> Checkpoint:
     return checkpoint_from_dict(d, d.get("name", "checkpoint"))
 
 
-def random_checkpoint(cfg: GanConfig | None = None, codec: dict | None = None, seed: int = 0,
+def random_checkpoint(cfg: GanConfig | None = None, codec: CodecParams | None = None,
+                      seed: int = 0,
                       name: str = "random") -> Checkpoint:
     """An untrained generator (for development and tests)."""
     cfg = cfg or GanConfig()
     torch.manual_seed(seed)
     g = Generator(cfg)
-    codec = codec or {"sr": 22050, "n_fft": 2048, "hop_length": 512,
-                      "n_mels": cfg.resolution[0], "frames": cfg.resolution[1],
-                      "top_db": 80.0, "fmin": 0.0, "fmax": None}
+    codec = codec or CodecParams(n_mels=cfg.resolution[0], frames=cfg.resolution[1])
     return Checkpoint(g, name, codec, {"note": "untrained random weights"})

@@ -1,14 +1,14 @@
 """Audio descriptors of spectrograms, for the quality metric, harmonicity and named directions.
 
 Everything is numpy in, numpy out.  Spectrograms are codec arrays (n_mels, frames) in [-1, 1]
-(row 0 = lowest band); audio is mono float32 at ``codec["sr"]`` Hz.
+(row 0 = lowest band); audio is mono float32 at ``codec.sr`` Hz.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from engine.spectral.codec import CodecParams, mel_basis, to_mel_power
+from engine.spectral.codec import CodecParams, mel_basis, to_db, to_mel_power
 
 #: names of the columns :func:`descriptors` returns
 DESCRIPTOR_NAMES = (["band_%d" % i for i in range(8)] +
@@ -16,18 +16,14 @@ DESCRIPTOR_NAMES = (["band_%d" % i for i in range(8)] +
                      "loudness_var", "pitch_band"])
 
 
-def codec_params(codec: dict | CodecParams) -> CodecParams:
-    return codec if isinstance(codec, CodecParams) else CodecParams.from_dict(dict(codec))
-
-
-def reconstruct(spec: np.ndarray, codec: dict | CodecParams, n_iter: int = 32,
+def reconstruct(spec: np.ndarray, codec: CodecParams, n_iter: int = 32,
                 seed: int = 0) -> np.ndarray:
     """Spectrogram -> audio by plain Griffin-Lim (librosa, ``n_iter`` iterations, seeded random
     initial phase): the fixed, dependency-light path the metrics use for real and generated
     images alike.  Peak-normalised to 0.8."""
     import librosa
 
-    c = codec_params(codec)
+    c = codec
     power = to_mel_power(np.asarray(spec, np.float32), c.top_db)
     stft_mag = librosa.feature.inverse.mel_to_stft(power, sr=c.sr, n_fft=c.n_fft, power=2.0,
                                                    fmin=c.fmin, fmax=c.fmax_hz)
@@ -67,14 +63,14 @@ def harmonicity(audio: np.ndarray, sr: int, fmin: float = 40.0, fmax: float = 10
     return float(np.average(vals, weights=weights))
 
 
-def descriptors(spec: np.ndarray, codec: dict | CodecParams) -> np.ndarray:
+def descriptors(spec: np.ndarray, codec: CodecParams) -> np.ndarray:
     """One descriptor vector (len(DESCRIPTOR_NAMES),) of a spectrogram: mean dB in 8 mel bands,
     spectral centroid and spread (Hz, log2), flatness, contrast (dB, peak minus valley),
     temporal flux, spectral peakiness (harmonic ridges: energy in local maxima over total),
     loudness variance over time and the strongest low band (a pitch proxy, in bands)."""
-    c = codec_params(codec)
+    c = codec
     s = np.asarray(spec, np.float32)
-    db = (s + 1.0) * (c.top_db / 2.0) - c.top_db                   # (n_mels, T), dB
+    db = to_db(s, c.top_db)                                        # (n_mels, T), dB
     power = 10.0 ** (db / 10.0)
     n = s.shape[0]
     bands = [float(b.mean()) for b in np.array_split(db, 8, axis=0)]

@@ -142,4 +142,4 @@ class Distiller:
                 "g_channels": list(self.cfg.g_channels)}
         student = Generator(self.student.cfg)
         student.load_state_dict(self.student.state_dict())
-        return Checkpoint(student, name, dict(teacher.codec), card, dict(teacher.directions))
+        return Checkpoint(student, name, teacher.codec, card, dict(teacher.directions))

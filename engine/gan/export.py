@@ -48,7 +48,7 @@ def export_bytes(ckpt: Checkpoint, source_sha256: str = "") -> bytes:
                           output_names=["image"], opset_version=OPSET, dynamo=False)
     model = onnx.load_from_string(buf.getvalue())
     meta = {"format": FORMAT, "version": VERSION, "name": ckpt.name,
-            "gan_config": ckpt.config.to_dict(), "codec": dict(ckpt.codec), "card": ckpt.card,
+            "gan_config": ckpt.config.to_dict(), "codec": ckpt.codec.to_dict(), "card": ckpt.card,
             "directions": {k: np.asarray(v, np.float32).tolist()
                            for k, v in ckpt.directions.items()},
             "source_sha256": source_sha256}

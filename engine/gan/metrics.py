@@ -13,9 +13,10 @@ import numpy as np
 from scipy import linalg
 
 from engine.gan.descriptors import descriptors, harmonicity, reconstruct
+from engine.spectral.codec import CodecParams
 
 
-def descriptor_matrix(specs: np.ndarray, codec: dict) -> np.ndarray:
+def descriptor_matrix(specs: np.ndarray, codec: CodecParams) -> np.ndarray:
     """(N, n_mels, frames) -> (N, D) descriptors."""
     return np.stack([descriptors(s, codec) for s in specs])
 
@@ -33,7 +34,7 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def descriptor_fd(generated: np.ndarray, heldout: np.ndarray, train: np.ndarray,
-                  codec: dict, seed: int = 0) -> dict:
+                  codec: CodecParams, seed: int = 0) -> dict:
     """FD(generated, held-out) and the real-vs-real baseline FD(train subset, held-out).
     All inputs are (N, n_mels, frames); the train subset has as many items as ``heldout``."""
     rng = np.random.default_rng(seed)
@@ -48,7 +49,7 @@ def descriptor_fd(generated: np.ndarray, heldout: np.ndarray, train: np.ndarray,
             "n_generated": int(len(generated)), "n_heldout": int(len(heldout))}
 
 
-def mean_harmonicity(specs: np.ndarray, codec: dict, n_iter: int = 32) -> float:
+def mean_harmonicity(specs: np.ndarray, codec: CodecParams, n_iter: int = 32) -> float:
     """Mean :func:`harmonicity` of the Griffin-Lim audio of each spectrogram."""
-    return float(np.mean([harmonicity(reconstruct(s, codec, n_iter=n_iter, seed=i), codec["sr"])
+    return float(np.mean([harmonicity(reconstruct(s, codec, n_iter=n_iter, seed=i), codec.sr)
                           for i, s in enumerate(specs)]))

@@ -25,6 +25,7 @@ import numpy as np
 from engine.gan.config import GanConfig
 from engine.gan.errors import CheckpointError, ExportError
 from engine.gan.latents import LatentSpace
+from engine.spectral.codec import CodecParams
 
 FORMAT = "latent-resonance-generator-onnx"
 VERSION = 1
@@ -45,11 +46,11 @@ class ExportedGenerator(LatentSpace):
     """An exported generator, ready to make spectrograms (numpy in, numpy out); the same
     attributes and ``generate`` as :class:`engine.gan.checkpoint.Checkpoint` without torch.
 
-    Attributes: ``name``, ``config`` (GanConfig), ``codec`` (dict of CodecParams fields),
+    Attributes: ``name``, ``config`` (GanConfig), ``codec`` (CodecParams),
     ``card`` (dict), ``directions`` (name -> (w_dim,) float32), ``source_sha256``.
     """
 
-    def __init__(self, model: bytes, where: str = "exported generator"):
+    def __init__(self, model: bytes, where: str = "exported generator", path: Path | None = None):
         import onnxruntime as ort
 
         opts = ort.SessionOptions()
@@ -78,7 +79,7 @@ class ExportedGenerator(LatentSpace):
         try:
             self.config = GanConfig.from_dict(meta["gan_config"])
             self.name = str(meta["name"])
-            self.codec = dict(meta["codec"])
+            self.codec = CodecParams.from_dict(meta["codec"])
             self.card = dict(meta.get("card", {}))
             self.directions = {str(k): np.asarray(v, np.float32)
                                for k, v in dict(meta.get("directions", {})).items()}
@@ -89,7 +90,7 @@ class ExportedGenerator(LatentSpace):
             if v.shape != (self.w_dim,) or not np.all(np.isfinite(v)):
                 raise ExportError(f"{where}: direction {k[:40]!r} must be {self.w_dim} finite "
                                   f"numbers")
-        self._model = model
+        self._model, self._path = model, path
 
     @property
     def z_dim(self) -> int:
@@ -120,7 +121,11 @@ class ExportedGenerator(LatentSpace):
 
     # ------------------------------------------------------------ across processes
     def to_payload(self) -> dict:
-        """Picklable data that :func:`generator_from_payload` turns back into this generator."""
+        """Picklable data that :func:`generator_from_payload` turns back into this generator:
+        the file's path when it came from one (a few bytes: the process reading it starts at
+        once), else the graph itself."""
+        if self._path is not None:
+            return {"format": FORMAT, "path": str(self._path), "where": self.name}
         return {"format": FORMAT, "model": self._model, "where": self.name}
 
 
@@ -131,12 +136,14 @@ def read_exported(path: str | Path) -> ExportedGenerator:
         model = path.read_bytes()
     except OSError as exc:
         raise ExportError(f"{path.name}: cannot read ({exc.strerror or exc})") from None
-    return ExportedGenerator(model, path.name)
+    return ExportedGenerator(model, path.name, path.resolve())
 
 
 def generator_from_payload(d: dict):
     """The generator a ``to_payload()`` dict describes (exported, or the torch checkpoint)."""
     if d.get("format") == FORMAT:
+        if "path" in d:
+            return read_exported(d["path"])
         return ExportedGenerator(d["model"], d.get("where", "exported generator"))
     from engine.gan.checkpoint import checkpoint_from_payload
 

@@ -21,10 +21,19 @@ from .codec import (
     spectrogram_grid,
     spectrogram_to_image,
 )
-from .melinv import MelInverse, mel_inverse
-from .reconstruct import spectrogram_to_audio
-from .streaming import StreamingReconstructor
-from .voice import Voice
+# the reconstruction modules (scipy.signal and friends: ~1 s to import) load on first use, so
+# that what needs only the codec -- the generator's child process, say -- starts fast
+_LAZY = {"MelInverse": ".melinv", "mel_inverse": ".melinv", "spectrogram_to_audio": ".reconstruct",
+         "StreamingReconstructor": ".streaming", "Voice": ".voice"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "CodecParams",
