@@ -94,20 +94,25 @@ def test_fit_frames_crops_and_pads_with_silence():
     assert padded.shape == (8, 16) and np.all(padded[:, 10:] == -1.0)
 
 
-def test_process_directory_tiles_skips_bad_files(tmp_path):
+def test_process_directory_windows_skips_bad_files(tmp_path):
+    """The origin's entry point is the dataset pipeline: windows of each file, each image
+    normalised on its own, bad files skipped with a warning, other files ignored."""
     src, dst = tmp_path / "in", tmp_path / "out"
-    src.mkdir()
-    save_audio(tone(330.0, 8.0), src / "long.wav")  # 345 frames -> 128 + 128 + 89 (kept)
-    save_audio(tone(330.0, 1.0), src / "short.flac")
+    (src / "sub").mkdir(parents=True)
+    save_audio(tone(330.0, 8.0), src / "long.wav")
+    save_audio(tone(330.0, 1.0), src / "sub" / "short.flac")
     (src / "broken.wav").write_bytes(b"not audio at all")
     (src / "notes.txt").write_text("ignored")
     with pytest.warns(UserWarning, match="broken.wav"):
         out = process_directory(src, dst, SMALL)
     names = sorted(p.name for p in out)
-    assert names == ["long_000.png", "long_001.png", "long_002.png", "short.png"]
+    chunk = (SMALL.frames - 1) * SMALL.hop_length
+    n_long = int(8.0 * SMALL.sr) // chunk
+    assert names == [f"long_{k:03d}.png" for k in range(n_long)] + ["sub__short_000.png"]
     for p in out:
         with Image.open(p) as im:
-            assert im.mode == "L" and im.size == (128, 128)
+            assert im.mode == "L" and im.size == (SMALL.frames, SMALL.n_mels)
+            assert np.asarray(im).max() == 255  # each image normalised on its own
     with pytest.raises(ValueError, match="not found"):
         process_directory(tmp_path / "missing", dst)
 

@@ -107,23 +107,26 @@ def _tracker(args):
     return FaceTracker(cfg, calibration)
 
 
-def run(args) -> int:
+def run(args, osc: list[str] | None = None) -> int:
+    """The face engine; ``osc``: the OSC targets (``HOST:PORT``) instead of ``--osc`` and
+    ``--no-osc`` (``live`` passes its synth's)."""
     from bridge.native_stderr import MEDIAPIPE_CHATTER, filtered
 
     # MediaPipe's C++ start-up chatter stays off the terminal while the engine runs
     with filtered(MEDIAPIPE_CHATTER):
-        return _run(args)
+        return _run(args, osc)
 
 
-def _run(args) -> int:
+def _run(args, osc: list[str] | None) -> int:
     from bridge.face.daemon import FaceDaemon, save_calibration
     from bridge.osc.out import OscOut, parse_target
 
     if args.duration is not None:
         _positive("--duration", args.duration)
     # validate everything cheap before opening devices
-    targets = [] if args.no_osc else [parse_target(t) for t in
-                                      (args.osc or [f"127.0.0.1:{SYNTH_OSC_PORT}"])]
+    if osc is None:
+        osc = [] if args.no_osc else (args.osc or [f"127.0.0.1:{SYNTH_OSC_PORT}"])
+    targets = [parse_target(t) for t in osc]
     cc_map = channel = None
     if args.cc_map:
         from bridge.midi.out import load_cc_map

@@ -35,15 +35,14 @@ def run(args) -> int:
                     "targets are off")
     ckpt, codec = load_synth_checkpoint(checkpoint_arg(args))
     synth_target = f"127.0.0.1:{args.osc_port}"
-    args.osc = [synth_target] + [t for t in (args.osc or []) if t != synth_target] \
-        if not args.no_osc else [synth_target]
-    args.no_osc = False
+    osc = [synth_target] + ([] if args.no_osc else
+                            [t for t in (args.osc or []) if t != synth_target])
     d = synth_cmd.make_daemon(args, ckpt, codec, allow, GeneratorProcess(ckpt))
     d.start()
     print(f"latent-resonance live: synth on OSC {args.host}:{d.osc.port} ({ckpt.name}), "
-          f"face -> {', '.join(args.osc)}; Ctrl-C to stop", flush=True)
+          f"face -> {', '.join(osc)}; Ctrl-C to stop", flush=True)
     try:
-        return face_cmd.run(args)
+        return face_cmd.run(args, osc)
     finally:
         s = d.status()
         d.close()

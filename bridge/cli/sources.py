@@ -23,7 +23,9 @@ def add_arguments(p) -> None:
                    help="share of synthesised tones (reese bass, partials)")
     p.add_argument("--duration", type=float, default=3.2, help="held note length (s)")
     p.add_argument("--sr", type=int, default=22050, help="sample rate (Hz)")
-    p.add_argument("--soundfont", default="/usr/share/sounds/sf2/FluidR3_GM.sf2",
+    from bridge.material.sources import DEFAULT_SOUNDFONT
+
+    p.add_argument("--soundfont", default=str(DEFAULT_SOUNDFONT),
                    help="General MIDI SoundFont for fluidsynth")
     p.add_argument("--synth-only", action="store_true",
                    help="only synthesised tones (no fluidsynth needed)")

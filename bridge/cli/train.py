@@ -138,7 +138,8 @@ def run(args) -> int:
     import torch
     from tqdm import tqdm
 
-    from engine.gan.checkpoint import TRAIN_FORMAT, Checkpoint
+    from engine.gan.checkpoint import (Checkpoint, CheckpointError, load_training_state,
+                                       save_training_state)
     from engine.gan.descriptors import reconstruct
     from engine.gan.train import Trainer, TrainConfig
     from engine.spectral.codec import CodecParams, save_audio, spectrogram_grid
@@ -171,9 +172,10 @@ def run(args) -> int:
     if args.resume:
         if not state_path.is_file():
             raise UserError(f"--resume: no {state_path}")
-        resume_sd = torch.load(state_path, map_location="cpu", weights_only=True)
-        if resume_sd.get("format") != TRAIN_FORMAT:
-            raise UserError(f"{state_path} is not a training state")
+        try:
+            resume_sd = load_training_state(state_path)
+        except CheckpointError as exc:
+            raise UserError(str(exc)) from None
         gan = GanConfig.from_dict(resume_sd["trainer"]["gan_config"])
         tcfg = TrainConfig.from_dict(resume_sd["trainer"]["train_config"])
     else:
@@ -210,12 +212,7 @@ def run(args) -> int:
     def snapshot() -> None:
         ck = export()
         ck.save(out / "generator.pt")
-        state = {"format": TRAIN_FORMAT, "version": 1, "name": name, "codec": codec.to_dict(),
-                 "trainer": trainer.state_dict(), "history": history,
-                 "train_seconds": card_now()["train_seconds"], "card": card_now()}
-        tmp = state_path.with_suffix(".tmp")
-        torch.save(state, tmp)
-        tmp.replace(state_path)
+        save_training_state(state_path, name, codec, trainer.state_dict(), history, card_now())
         imgs = ck.generate(fixed_z)
         (out / "samples").mkdir(exist_ok=True)
         spectrogram_grid(imgs).save(out / "samples" / f"grid_{trainer.step_count:06d}.png")

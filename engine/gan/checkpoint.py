@@ -139,6 +139,34 @@ class Checkpoint(LatentSpace):
         return path
 
 
+def save_training_state(path: str | Path, name: str, codec: CodecParams, trainer: dict,
+                        history: list, card: dict) -> Path:
+    """Write a training state (what ``train --resume`` continues from, and what
+    :func:`checkpoint_from_dict` also reads as a generator): plain tensors and JSON-able data,
+    written beside and then moved over ``path``, so a crash never leaves half a file."""
+    path = Path(path)
+    state = {"format": TRAIN_FORMAT, "version": VERSION, "name": name, "codec": codec.to_dict(),
+             "trainer": trainer, "history": history,
+             "train_seconds": card.get("train_seconds", 0.0), "card": card}
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(state, tmp)
+    tmp.replace(path)
+    return path
+
+
+def load_training_state(path: str | Path) -> dict:
+    """A training state written by :func:`save_training_state`; CheckpointError otherwise."""
+    path = Path(path)
+    try:
+        d = torch.load(str(path), map_location="cpu", weights_only=True)
+    except Exception as exc:  # zip/pickle errors come in many types
+        msg = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(f"{path.name}: not a readable training state ({msg})") from None
+    if not isinstance(d, dict) or d.get("format") != TRAIN_FORMAT:
+        raise CheckpointError(f"{path} is not a training state")
+    return d
+
+
 def _build(gan_config: dict, state_dict: dict, where: str) -> Generator:
     try:
         cfg = GanConfig.from_dict(gan_config)

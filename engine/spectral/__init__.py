@@ -16,7 +16,6 @@ from .codec import (
     image_to_spectrogram,
     load_audio,
     mel_basis,
-    process_directory,
     save_audio,
     spectrogram_grid,
     spectrogram_to_image,
@@ -24,14 +23,18 @@ from .codec import (
 # the reconstruction modules (scipy.signal and friends: ~1 s to import) load on first use, so
 # that what needs only the codec -- the generator's child process, say -- starts fast
 _LAZY = {"MelInverse": ".melinv", "mel_inverse": ".melinv", "spectrogram_to_audio": ".reconstruct",
-         "StreamingReconstructor": ".streaming", "Voice": ".voice"}
+         "StreamingReconstructor": ".streaming", "Voice": ".voice",
+         # the dataset pipeline lives with the training data; here for the origin's imports
+         "process_directory": "engine.data.windows"}
 
 
 def __getattr__(name):
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+        module = _LAZY[name]
+        return getattr(importlib.import_module(module, __name__ if module[0] == "." else None),
+                       name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

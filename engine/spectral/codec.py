@@ -8,8 +8,9 @@ Conventions (fixed, other modules code against them):
 * PNG images have low frequencies at the bottom (rows are flipped on write and read);
 * -1 .. 1 maps to -top_db .. 0 dB relative to the image maximum.
 
-Only :func:`load_audio`, :func:`save_audio`, :func:`load_image` and :func:`process_directory`
-touch files; everything else is numpy in, numpy out.
+Only :func:`load_audio`, :func:`save_audio` and :func:`load_image` touch files (the directory
+pipeline is :func:`engine.data.windows.process_directory`); everything else is numpy in,
+numpy out.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 from PIL import Image
 
-SUPPORTED_EXTENSIONS = (".wav", ".mp3", ".flac", ".ogg")
+#: audio files the dataset pipeline reads (anything libsndfile or audioread decodes)
+SUPPORTED_EXTENSIONS = (".wav", ".mp3", ".flac", ".ogg", ".aiff", ".aif")
 
 
 @dataclass(frozen=True)
@@ -241,24 +243,6 @@ def fit_frames(spec: np.ndarray, frames: int) -> np.ndarray:
     return out
 
 
-def tiles(spec: np.ndarray, frames: int, min_fill: float = 0.5) -> list[np.ndarray]:
-    """Split ``spec`` into consecutive ``frames``-wide images; a short last tile is padded when
-    it is at least ``min_fill`` full, else dropped (the first tile is always kept)."""
-    spec = check_spectrogram(spec)
-    out = []
-    for start in range(0, spec.shape[1], frames):
-        part = spec[:, start:start + frames]
-        if out and part.shape[1] < min_fill * frames:
-            break
-        out.append(fit_frames(part, frames))
-    return out
-
-
-# --------------------------------------------------------------------------------------------
-# array <-> image
-# --------------------------------------------------------------------------------------------
-
-@lru_cache(maxsize=1)
 def _magma_lut() -> np.ndarray:
     import matplotlib
 
@@ -380,49 +364,3 @@ def save_audio(audio: np.ndarray, output_path: str | Path, sr: int = 22050) -> P
 
     sf.write(str(out), y, int(sr))
     return out
-
-
-def process_directory(input_dir: str | Path, output_dir: str | Path,
-                      codec: CodecParams | None = None, *, mode: str = "tile",
-                      verbose: bool = False, **overrides: Any) -> list[Path]:
-    """Every audio file in ``input_dir`` -> grayscale PNG spectrograms in ``output_dir``.
-
-    ``mode``: ``"tile"`` (default) cuts the file into ``frames``-wide images
-    ``<stem>.png`` (one tile) or ``<stem>_000.png``, ``<stem>_001.png`` ... keeping the time scale;
-    ``"crop"`` keeps the first ``frames`` columns (padded with silence); ``"resize"`` squeezes the
-    whole file into one image like the origin. Unreadable files are skipped with a warning.
-    Keyword overrides (``sr=``, ``n_mels=`` ...) change the codec. Returns the written paths.
-    """
-    codec = (codec or DEFAULT_CODEC).replace(**overrides) if overrides else (codec or DEFAULT_CODEC)
-    if mode not in ("tile", "crop", "resize"):
-        raise ValueError(f"mode must be tile, crop or resize, got {mode!r}")
-    src, dst = Path(input_dir), Path(output_dir)
-    if not src.is_dir():
-        raise ValueError(f"input directory not found: {src}")
-    files = sorted(f for f in src.iterdir() if f.suffix.lower() in SUPPORTED_EXTENSIONS)
-    if not files:
-        warnings.warn(f"no supported audio files ({', '.join(SUPPORTED_EXTENSIONS)}) in {src}")
-        return []
-    dst.mkdir(parents=True, exist_ok=True)
-    saved: list[Path] = []
-    for i, f in enumerate(files, 1):
-        if verbose:
-            print(f"[{i}/{len(files)}] {f.name}")
-        try:
-            spec = audio_to_spectrogram(f, codec)
-        except ValueError as exc:
-            warnings.warn(f"skipping {f.name}: {exc}")
-            continue
-        if mode == "resize":
-            images = [spectrogram_to_image(spec, size=(codec.frames, codec.n_mels))]
-        elif mode == "crop":
-            images = [spectrogram_to_image(fit_frames(spec, codec.frames))]
-        else:
-            images = [spectrogram_to_image(t) for t in tiles(spec, codec.frames)]
-        names: Iterable[str] = ([f"{f.stem}.png"] if len(images) == 1
-                                else [f"{f.stem}_{k:03d}.png" for k in range(len(images))])
-        for img, name in zip(images, names):
-            out = dst / name
-            img.save(out)
-            saved.append(out)
-    return saved
