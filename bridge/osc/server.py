@@ -33,7 +33,6 @@ from pythonosc.osc_server import BlockingOSCUDPServer
 
 from bridge.osc.access import REPLIES_PER_DATAGRAM, SenderLimits, peer_allowed
 from bridge.address_table import ERROR, FACE_ADDRESSES, STATE, STATUS, SYNTH_ADDRESSES, Address
-from bridge.synth.state import SynthState
 
 log = logging.getLogger("latent_resonance.synth.osc")
 
@@ -54,7 +53,7 @@ class OscContext:
     underruns, latency ms); ``directions``: the checkpoint's direction names.
     """
 
-    state: SynthState
+    state: object  #: the synth's :class:`bridge.synth.state.SynthState` (the daemon's or a render's)
     random_latent: Callable[[int], np.ndarray]
     status: Callable[[], tuple]
     directions: frozenset = frozenset()

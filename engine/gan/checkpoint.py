@@ -22,7 +22,7 @@ import torch
 from engine.gan.config import GanConfig
 from engine.gan.latents import LatentSpace
 from engine.gan.model import Generator
-from engine.gan.runtime import CheckpointError
+from engine.gan.errors import CheckpointError
 from engine.spectral.codec import CodecParams
 
 FORMAT = "latent-resonance-generator"
