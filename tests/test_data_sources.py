@@ -6,7 +6,6 @@ import csv
 import hashlib
 
 import numpy as np
-import pytest
 
 from bridge.cli import main
 from conftest import require_program

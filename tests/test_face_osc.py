@@ -96,8 +96,12 @@ def test_cli_replay_sends_the_recording_to_every_target(tmp_path):
     got_a = drain(a, until=lambda: proc.poll() is not None)
     got_b = drain(b)
     assert proc.wait(10) == 0, proc.stderr.read()
-    assert len(got_a) == len(got_b) == len(frames)
+    # every frame, then the goodbye: the last frame with found 0 (the synth glides to neutral)
+    assert len(got_a) == len(got_b) == len(frames) + 1
     recorded = load_recording(rec)
+    goodbye = {m.address: m.params for m in OscBundle(got_a[-1])}
+    assert goodbye["/lr/face/found"] == [0]
+    assert goodbye["/lr/face/energy"] == pytest.approx(list(recorded[-1].energy), abs=1e-6)
     for dgram, c in zip(got_a, recorded):
         bundle = OscBundle(dgram)
         assert start - 1 <= bundle.timestamp <= time.time() + 1

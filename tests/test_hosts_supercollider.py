@@ -48,7 +48,10 @@ def recording():
 
 
 def _check_face_values(received: dict[str, list[tuple]], rec: list[dict]) -> None:
-    """Every control arrived, with the recording's values in the recording's order."""
+    """Every control arrived, with the recording's values in the recording's order (and, when
+    the recording ends on a face, the face engine's goodbye: that frame with found 0)."""
+    if rec and rec[-1]["found"]:
+        rec = rec + [dict(rec[-1], found=0)]
     want = expected_face_rows(rec)
     for name in FACE_NAMES:
         got = received.get(name, [])
@@ -106,8 +109,10 @@ def synth_daemon(jack_server, tmp_path_factory):
     """The real synth daemon on the test JACK server, not connected to the speakers."""
     tmp = tmp_path_factory.mktemp("daemon")
     osc_port, oq_port = free_port(), free_port(socket.SOCK_STREAM)
+    # --face-timeout 0: the test reads the face the daemon holds after the replay has ended
     d = HostProcess(cli("synth", "--osc-port", str(osc_port), "--oscquery-port", str(oq_port),
-                        "--no-connect"), tmp / "synth.log", name="synth daemon")
+                        "--no-connect", "--face-timeout", "0"), tmp / "synth.log",
+                    name="synth daemon")
     try:
         d.wait_for(r"latent-resonance synth: checkpoint", 150)
         deadline = time.monotonic() + 30

@@ -183,3 +183,50 @@ def test_fuzz_leaves_daemon_alive_audio_flowing_state_unchanged(synth):
     reply = client.request("/lr/synth/speed", "fast", reply="/lr/error")
     assert reply and "expected a number" in reply[0]
     assert client.status() is not None
+
+
+def test_a_face_engine_killed_mid_gesture_lets_the_synth_glide_back(synth, tmp_path):
+    """A crashed face engine sends no goodbye: after half a second of silence the synth treats
+    the face as lost and glides back to the neutral face's sound, instead of holding the last
+    gesture until a restart."""
+    import subprocess
+    import sys
+
+    from bridge.face.recording import write_recording
+    from engine.face.controls import FaceControls
+
+    client, _cap, _proc = synth
+    gesture = [FaceControls(t=i / 30, found=1, rotation=1.0, jaw=1.0, brow=1.0, stillness=0.0)
+               for i in range(30 * 60)]
+    rec = tmp_path / "gesture.jsonl"
+    write_recording(rec, gesture)
+    client.send("/lr/synth/mapping", 1)
+    face = subprocess.Popen([sys.executable, "-m", "bridge", "face", "--replay", str(rec), "-q",
+                             "--osc", f"127.0.0.1:{client.target[1]}"], stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:  # the gesture arrived: fast, wide open
+            st = client.state()
+            if st and st["/lr/face/found"] == [1] and st["/lr/synth/speed"][0] > 1.9:
+                break
+            assert time.monotonic() < deadline, f"the gesture never reached the synth: {st}"
+            time.sleep(0.2)
+        held = st
+        face.kill()  # mid-gesture, no goodbye
+        face.wait(10)
+        time.sleep(0.3)  # inside the 0.5 s timeout: still the gesture
+        assert client.state()["/lr/synth/speed"][0] > 1.9
+        deadline = time.monotonic() + 10
+        while True:
+            st = client.state()
+            if st["/lr/face/found"] == [0] and st["/lr/face/stillness"][0] > 0.99 \
+                    and st["/lr/synth/speed"][0] < 0.3:
+                break
+            assert time.monotonic() < deadline, f"the synth held the last face: {st}"
+            time.sleep(0.2)
+        assert st["/lr/synth/band"][1] < held["/lr/synth/band"][1] / 2  # the band closed again
+    finally:
+        face.kill()
+        face.wait(10)
+        client.send("/lr/synth/mapping", 0)
+        client.send("/lr/synth/speed", 0.0)

@@ -50,6 +50,9 @@ def add_synth_arguments(p, render: bool = True) -> None:
                    help="seed of the first latent, the voice's phases and the entropy jitter")
     p.add_argument("--max-rate", type=float, default=15.0,
                    help="most generator passes per second")
+    p.add_argument("--face-timeout", type=float, default=0.5, metavar="SECONDS",
+                   help="no face message for this long counts as the face lost: the face "
+                        "values glide to neutral (0 = hold the last face)")
     p.add_argument("--glide-mode", choices=("slerp", "lerp"), default="slerp",
                    help="latent interpolation (slerp keeps the latent's norm)")
     p.add_argument("--buffer-ms", type=float, default=20.0,
@@ -111,6 +114,8 @@ def check_network_args(args) -> list:
 def check_voice_args(args) -> None:
     if not args.max_rate > 0 or not args.buffer_ms >= 0:
         raise UserError("--max-rate must be > 0 and --buffer-ms >= 0")
+    if not 0 <= args.face_timeout <= 3600:
+        raise UserError("--face-timeout must be 0..3600 seconds")
     if args.buffer_max_ms is None:
         args.buffer_max_ms = max(DEFAULT_CEILING_MS, args.buffer_ms)
     if not args.buffer_ms <= args.buffer_max_ms <= 400:
@@ -134,7 +139,8 @@ def make_daemon(args, ckpt, codec, allow, generator=None):
                            glide_mode=args.glide_mode, buffer_ms=args.buffer_ms,
                            buffer_max_ms=args.buffer_max_ms, voice=voice_settings(args),
                            oscquery_port=args.oscquery_port, realtime=not args.no_realtime,
-                           advertise=True if args.advertise else None, generator=generator)
+                           advertise=True if args.advertise else None, generator=generator,
+                           face_timeout_s=args.face_timeout)
     except OSError as exc:
         raise UserError(f"cannot listen for OSC on {args.host}:{args.osc_port}: "
                         f"{exc.strerror or exc}") from None

@@ -12,7 +12,7 @@ import signal
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -57,6 +57,7 @@ class FaceDaemon:
         self.duration, self.fast, self.printer = duration, fast, printer
         self.stop_event = threading.Event()
         self.stats = RunStats()
+        self._last: FaceControls | None = None  # the last frame sent
 
     def stop(self, *_args) -> None:
         self.stop_event.set()
@@ -73,6 +74,7 @@ class FaceDaemon:
             from bridge.face.recording import format_line
 
             print(format_line(c), file=self.printer, flush=False)
+        self._last = c
         st = self.stats
         st.frames += 1
         st.found += c.found
@@ -128,7 +130,15 @@ class FaceDaemon:
         return self.stats
 
     def close(self) -> None:
-        """Stop the source, close ports, flush the recording (safe to call twice)."""
+        """Say goodbye (one last bundle with ``found`` 0: the synth then glides to neutral
+        instead of holding the last face), stop the source, close ports, flush the recording
+        (safe to call twice)."""
+        last, self._last = self._last, None
+        if last is not None and last.found and self.osc is not None:
+            try:
+                self.osc.send(replace(last, found=0), time.time())
+            except Exception as exc:  # noqa: BLE001 - shutdown must finish
+                log.warning("while saying goodbye over OSC: %s", exc)
         for obj in (self.source, self.tracker, self.osc, self.midi, self.recorder):
             close = getattr(obj, "close", None)
             if close is not None:

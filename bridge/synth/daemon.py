@@ -24,6 +24,7 @@ import time
 from bridge.jack.audio_out import JackOutput
 from bridge.mailbox import Mailbox
 from bridge.osc.server import OscContext, OscServer
+from bridge.synth.face_watch import SILENCE_S, FaceWatch
 from bridge.synth.generator_process import GeneratorProcess
 from bridge.synth.generator_thread import GeneratorThread
 from bridge.synth.state import SynthState
@@ -48,7 +49,7 @@ class SynthDaemon:
                  buffer_max_ms: float = DEFAULT_CEILING_MS,
                  voice: VoiceSettings | None = None, oscquery_port=0, jack_server=None,
                  realtime: bool = True, advertise: bool | None = None,
-                 generator: GeneratorProcess | None = None):
+                 generator: GeneratorProcess | None = None, face_timeout_s: float = SILENCE_S):
         self.ckpt, self.codec = ckpt, codec
         self.voice = make_voice(codec, seed, voice)
         self.state = SynthState(ckpt.random_latent(seed), nyquist_hz=self.voice.sample_rate / 2)
@@ -63,6 +64,8 @@ class SynthDaemon:
         self.runner = VoiceRunner(self.voice, self.state, self.mailbox, self.out, buffer_ms,
                                   realtime, buffer_max_ms)
         self.gen_thread = GeneratorThread(self.gen, self.mailbox)
+        # a silent face engine counts as a lost face after face_timeout_s (0: never)
+        self.face_watch = FaceWatch(self.state, face_timeout_s) if face_timeout_s > 0 else None
         ctx = OscContext(self.state, ckpt.random_latent, self.status,
                          frozenset(getattr(ckpt, "directions", {}) or {}))
         self.osc = OscServer(ctx, host, osc_port, allow)
@@ -92,6 +95,8 @@ class SynthDaemon:
         self.out.start()
         self.gen_thread.start()
         self.runner.start()
+        if self.face_watch is not None:
+            self.face_watch.start()
 
     def close(self) -> None:
         for part in (self.osc, self.oscquery):
@@ -100,6 +105,8 @@ class SynthDaemon:
                     part.close()
                 except Exception:  # noqa: BLE001 - closing is best effort
                     pass
+        if self.face_watch is not None:
+            self.face_watch.stop()
         self.gen_process.close()  # first: a pass waiting on a hung child ends at once
         self.gen_thread.stop()
         self.runner.stop()

@@ -8,7 +8,7 @@ import threading
 import time
 
 from bridge.mailbox import Mailbox
-from engine.synth.planner import LatentGenerator
+from engine.synth.planner import JITTER_HZ, LatentGenerator
 
 log = logging.getLogger("latent_resonance.synth.generator")
 

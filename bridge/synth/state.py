@@ -9,12 +9,13 @@ process callback never touches this object.)  Values arrive already validated
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
 from bridge.address_table import FACE_ADDRESSES, FIELD_DEFAULTS, SYNTH_ADDRESSES
-from engine.face.controls import ENERGY_FIELDS
+from engine.face.controls import ENERGY_FIELDS, FaceControls, toward_neutral
 from engine.synth import mapping
 
 _D = FIELD_DEFAULTS
@@ -34,21 +35,6 @@ class Controls:
     gain_db: float = _D["gain_db"]
     mapping: int = _D["mapping"]
     glide_s: float = _D["glide_s"]
-
-
-@dataclass(frozen=True)
-class Face:
-    """The newest face values received over ``/lr/face/*`` (energy states 0..1, pose in deg)."""
-
-    found: int = _D["found"]
-    rotation: float = _D["rotation"]
-    jaw: float = _D["jaw"]
-    brow: float = _D["brow"]
-    stillness: float = _D["stillness"]
-    yaw: float = _D["yaw"]
-    pitch: float = _D["pitch"]
-    roll: float = _D["roll"]
-    yaw_velocity: float = _D["yaw_velocity"]
 
 
 @dataclass
@@ -72,7 +58,8 @@ class SynthState:
         self.changed = threading.Condition(self._lock)
         self.nyquist_hz = float(nyquist_hz)
         self._controls = Controls(band_high=min(Controls.band_high, self.nyquist_hz))
-        self._face = Face()
+        self._face = FaceControls.neutral()
+        self._face_t: float | None = None  # monotonic time of the last face message
         z = np.asarray(z0, dtype=np.float32).reshape(-1)
         self.z_dim = int(z.size)
         self._latent = LatentTarget(z.copy())
@@ -89,7 +76,7 @@ class SynthState:
         with self._lock:
             return self._controls
 
-    def face(self) -> Face:
+    def face(self) -> FaceControls:
         with self._lock:
             return self._face
 
@@ -150,14 +137,39 @@ class SynthState:
             self._notify()
 
     def set_face(self, **kw) -> None:
-        """Store face values (fields of :class:`Face`); when the mapping is on, the energy
-        states drive the synth controls (:func:`engine.synth.mapping.face_to_controls`)."""
+        """Store face values (fields of :class:`FaceControls`) from a face message; when the
+        mapping is on, the energy states drive the synth controls
+        (:func:`engine.synth.mapping.face_to_controls`)."""
         with self._lock:
-            self._face = f = replace(self._face, **kw)
-            if not self._controls.mapping or not (set(ENERGY_FIELDS) & kw.keys()):
-                return
-            old = self._controls
-            self._controls = mapping.apply_face(old, f, self.nyquist_hz)
-            if (abs(old.entropy - self._controls.entropy) > 1e-6
-                    or abs(old.clarity - self._controls.clarity) > 1e-6):
-                self._notify()
+            self._face_t = time.monotonic()
+            self._apply_face(replace(self._face, **kw), kw.keys())
+
+    def face_silence(self) -> float | None:
+        """Seconds since the last face message (None: none came yet)."""
+        with self._lock:
+            return None if self._face_t is None else time.monotonic() - self._face_t
+
+    def release_face(self, dt: float, tau: float) -> bool:
+        """One step of the face-lost glide (``found`` 0, values toward neutral), for a face
+        engine that fell silent; False once the face is neutral (nothing left to do)."""
+        with self._lock:
+            f = self._face
+            rest = FaceControls.neutral(f.t)
+            if f == rest:
+                return False
+            g = toward_neutral(f, f.t, dt, tau)
+            if max(abs(getattr(g, k) - getattr(rest, k)) for k in ENERGY_FIELDS) < 1e-3:
+                g = rest  # close enough: land on neutral so that the glide ends
+            self._apply_face(g, ENERGY_FIELDS)
+            return True
+
+    def _apply_face(self, f: FaceControls, changed) -> None:
+        """Call with the lock held: store ``f``, drive the controls when the mapping is on."""
+        self._face = f
+        if not self._controls.mapping or not (set(ENERGY_FIELDS) & set(changed)):
+            return
+        old = self._controls
+        self._controls = mapping.apply_face(old, f, self.nyquist_hz)
+        if (abs(old.entropy - self._controls.entropy) > 1e-6
+                or abs(old.clarity - self._controls.clarity) > 1e-6):
+            self._notify()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+import math
+from dataclasses import asdict, dataclass, fields, replace
 
 #: Energy states in [0, 1] (docs/face.md), in the order of ``/lr/face/energy``.
 ENERGY_FIELDS = ("rotation", "jaw", "brow", "stillness")
@@ -44,6 +45,17 @@ class FaceControls:
     def neutral(cls, t: float = 0.0) -> "FaceControls":
         """The rest state: nothing moving, no face (``stillness`` 1, the rest 0)."""
         return cls(t=t)
+
+
+def toward_neutral(c: FaceControls, t: float, dt: float, tau: float) -> FaceControls:
+    """``c`` one step of ``dt`` s along the face-lost glide: ``found`` 0 and every value
+    approaching neutral with time constant ``tau`` (the face engine when it loses the face, the
+    synth when the face engine falls silent)."""
+    k = 1.0 if tau <= 0 else 1.0 - math.exp(-dt / tau)
+    rest = FaceControls.neutral()
+    moved = {f: getattr(c, f) + (getattr(rest, f) - getattr(c, f)) * k
+             for f in RECORD_FIELDS[2:]}
+    return replace(c, t=t, found=0, **moved)
 
 
 assert tuple(f.name for f in fields(FaceControls)) == RECORD_FIELDS

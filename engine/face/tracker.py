@@ -14,11 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.face.calibration import AdaptiveRange, Calibration, approach
-from engine.face.controls import FaceControls
+from engine.face.controls import FaceControls, toward_neutral
 from engine.face.features import measure, reference_shape
 from engine.face.filters import OneEuroFilter
 
-_NEUTRAL_ENERGY = np.array([0.0, 0.0, 0.0, 1.0])  # rotation, jaw, brow, stillness
 
 
 @dataclass
@@ -133,10 +132,7 @@ class FaceTracker:
     # -- internals ---------------------------------------------------------------------------
     def _lost(self, t: float, dt: float) -> FaceControls:
         self._tracking = False
-        o, tau = self._out, self.config.lost_glide_s
-        energy = [approach(v, n, dt, tau) for v, n in zip(o.energy, _NEUTRAL_ENERGY)]
-        pose = [approach(v, 0.0, dt, tau) for v in (o.yaw, o.pitch, o.roll)]
-        self._out = FaceControls(t, 0, *energy, *pose, approach(o.yaw_velocity, 0.0, dt, tau))
+        self._out = toward_neutral(self._out, t, dt, self.config.lost_glide_s)
         self.last_raw = self._out
         return self._out
 

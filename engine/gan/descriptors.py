@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.spectral.codec import CodecParams, mel_basis, to_db, to_mel_power
+from engine.spectral.codec import CodecParams, to_db, to_mel_power
 
 #: names of the columns :func:`descriptors` returns
 DESCRIPTOR_NAMES = (["band_%d" % i for i in range(8)] +
