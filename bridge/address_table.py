@@ -102,8 +102,8 @@ SYNTH_ADDRESSES: tuple[Address, ...] = (
 )
 
 REPLY_ADDRESSES: tuple[Address, ...] = (
-    Address(STATUS, "isiif", "reply", "z_dim, checkpoint name, sample rate (Hz), "
-            "underruns, latency (ms)"),
+    Address(STATUS, "isiifs", "reply", "z_dim, checkpoint name, sample rate (Hz), "
+            "underruns, latency (ms), output: connected, waiting-for-jack or rendering"),
     Address(STATE, "s", "reply", "JSON object {address: [current values]} of every "
             "settable address"),
     Address(ERROR, "s", "reply", "a bad message was ignored; the text says why"),

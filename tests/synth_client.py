@@ -71,7 +71,7 @@ class SynthClient:
         r = self.request("/lr/status", timeout=timeout)
         if r is None:
             return None
-        keys = ("z_dim", "checkpoint", "sample_rate", "underruns", "latency_ms")
+        keys = ("z_dim", "checkpoint", "sample_rate", "underruns", "latency_ms", "output")
         return dict(zip(keys, r))
 
     def state(self, timeout: float = 2.0) -> dict | None:

@@ -70,6 +70,7 @@ def test_status_answers(synth):
     assert s["sample_rate"] == 48000
     assert isinstance(s["underruns"], int) and s["underruns"] >= 0
     assert 0 < s["latency_ms"] < 500
+    assert s["output"] == "connected"
 
 
 def test_band_pass_moves_the_centroid(synth):

@@ -40,6 +40,10 @@ def test_daemon_survives_jack_restart_and_reconnects(tmp_path):
             proc.send_signal(signal.SIGUSR1)
             time.sleep(0.5)
             pytest.fail("no /lr/status reply after JACK went away\n" + stop(proc)[-4000:])
+        # ...and says why there is no sound (a JACK-less daemon answers as soon as it notices)
+        while answer["output"] != "waiting-for-jack" and time.monotonic() < deadline + 5:
+            answer = client.status(timeout=0.5) or answer
+        assert answer["output"] == "waiting-for-jack", answer
         server = start_jackd(name)  # ...and comes back
         wait_ports(name, timeout=20)
         cap = JackCapture(["latent-resonance:out_1"], seconds=5, name="lr-reconnect-cap",

@@ -44,6 +44,5 @@ def run(args) -> int:
     try:
         return face_cmd.run(args, osc)
     finally:
-        s = d.status()
+        print(synth_cmd.stopped_line(d), flush=True)
         d.close()
-        log.info("synth stopped: %d underruns", s[3])

@@ -171,15 +171,22 @@ def run_daemon(args, ckpt, codec, allow, stop: threading.Event | None = None,
         except ValueError:  # not the main thread
             pass
     d.start()
-    z_dim, name, _, _, _ = d.status()
+    z_dim, name = d.status()[:2]
     print(f"latent-resonance synth: checkpoint {name} (z_dim {z_dim}), OSC on "
           f"{args.host}:{d.osc.port}, JACK client latent-resonance; Ctrl-C to stop", flush=True)
     try:
         while not stop.wait(0.5):
             pass
     finally:
+        print(stopped_line(d), flush=True)
         d.close()
     return 0
+
+
+def stopped_line(d) -> str:
+    """The one line ``synth`` and ``live`` print when they stop."""
+    underruns = d.status()[3]
+    return f"latent-resonance synth: stopped ({underruns} underrun{'s' * (underruns != 1)})"
 
 
 def run(args) -> int:

@@ -40,7 +40,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
 
 from bridge.osc.access import peer_allowed, peer_ip
-from bridge.address_table import FACE_ADDRESSES, SYNTH_ADDRESSES, Address
+from bridge.address_table import FACE_ADDRESSES, SYNTH_ADDRESSES, Address, address
 
 log = logging.getLogger("latent_resonance.oscquery")
 
@@ -103,7 +103,10 @@ def leaf_node(a: Address, value: tuple | None) -> dict:
     """The OSCQuery node of one address; ``value`` is its current arguments or None."""
     if value is None and a.default:
         value = tuple(a.default)
-    types = _type_of(a, value)
+    if a.handler == "status" and value is not None:  # a request whose reply is readable too
+        types = address(a.path, "reply").types
+    else:
+        types = _type_of(a, value)
     node = {"FULL_PATH": a.path, "TYPE": types, "DESCRIPTION": a.meaning + (
         f" ({a.unit})" if a.unit else "")}
     rng = _range_of(a, types)

@@ -50,7 +50,7 @@ class OscContext:
     """What the handlers need besides the state.
 
     ``random_latent(seed)`` -> z; ``status()`` -> (z_dim, checkpoint name, sample rate Hz,
-    underruns, latency ms); ``directions``: the checkpoint's direction names.
+    underruns, latency ms, output state); ``directions``: the checkpoint's direction names.
     """
 
     state: object  #: the synth's :class:`bridge.synth.state.SynthState` (the daemon's or a render's)

@@ -21,6 +21,7 @@ import logging
 import sys
 import time
 
+from bridge.address_table import STATUS
 from bridge.jack.audio_out import JackOutput
 from bridge.mailbox import Mailbox
 from bridge.osc.server import OscContext, OscServer
@@ -71,17 +72,23 @@ class SynthDaemon:
         self.osc = OscServer(ctx, host, osc_port, allow)
         self.oscquery = None
         if oscquery_port:
-            self.oscquery = _start_oscquery(oscquery_port, self.osc.port, self.state.values,
+            self.oscquery = _start_oscquery(oscquery_port, self.osc.port, self.values,
                                             host=host, allow=allow, advertise=advertise)
 
     def status(self) -> tuple:
-        """(z_dim, checkpoint name, sample rate Hz, underruns, latency ms) for ``/lr/status``."""
+        """(z_dim, checkpoint name, sample rate Hz, underruns, latency ms, output) for
+        ``/lr/status``; output ``connected`` (playing on JACK) or ``waiting-for-jack``."""
         ring = self.out.ring  # read once: the JACK supervisor swaps it on (re)connection
         rate = ring.rate if ring is not None else 0
         ring_ms = self.runner.target_fill(ring) / rate * 1e3 if rate else 0.0
         latency = ring_ms + 1e3 * float(self.voice.latency_samples) / self.voice.sample_rate
         return (int(self.state.z_dim), str(self.ckpt.name), int(rate or self.voice.sample_rate),
-                int(self.out.underruns), float(round(latency, 2)))
+                int(self.out.underruns), float(round(latency, 2)),
+                "connected" if ring is not None else "waiting-for-jack")
+
+    def values(self) -> dict:
+        """Every current value for OSCQuery: the state's, and the status reply's."""
+        return {**self.state.values(), STATUS: self.status()}
 
     def start(self) -> None:
         # The JACK callback is Python: it needs the GIL every period (5.3 ms at 256/48k).  The

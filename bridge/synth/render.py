@@ -96,7 +96,7 @@ def render(ckpt, codec, out_path, duration: float, events=(), seed: int = 0,
     state = SynthState(ckpt.random_latent(seed), nyquist_hz=sr / 2)
     errors = ErrorLog()
     ctx = OscContext(state, ckpt.random_latent,
-                     lambda: (state.z_dim, str(ckpt.name), sr, 0, 0.0),
+                     lambda: (state.z_dim, str(ckpt.name), sr, 0, 0.0, "rendering"),
                      frozenset(getattr(ckpt, "directions", {}) or {}))
     n_hops = int(math.ceil(duration * sr / hop))
     out = np.zeros(n_hops * hop, dtype=np.float32)
