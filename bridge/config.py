@@ -14,18 +14,19 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 
-def load_toml(path: str | Path) -> dict:
-    """Read a TOML file; a missing or malformed file is an InputError with one line."""
+def load_toml(path: str | Path, what: str = "config file") -> dict:
+    """Read a TOML file; a missing or malformed file is an InputError with one line that
+    calls it ``what``."""
     p = Path(path)
     try:
         with p.open("rb") as fh:
             return tomllib.load(fh)
     except FileNotFoundError:
-        raise InputError(f"config file not found: {p}") from None
+        raise InputError(f"{what} not found: {p}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"config file {p} is not valid TOML: {exc}") from None
+        raise InputError(f"{what} {p} is not valid TOML: {exc}") from None
     except OSError as exc:
-        raise InputError(f"cannot read config file {p}: {exc.strerror}") from None
+        raise InputError(f"cannot read {what} {p}: {exc.strerror}") from None
 
 
 def apply_config_file(parser: argparse.ArgumentParser, path: str, section: str) -> None:

@@ -184,6 +184,18 @@ def test_cc_map_file_changes_numbers_and_channel(jack_server, port_name, tmp_pat
         rx.close()
 
 
+def test_cc_map_mistakes_name_what_to_fix(tmp_path):
+    from bridge.errors import InputError
+    from bridge.midi.out import load_cc_map
+
+    p = tmp_path / "map.toml"
+    p.write_text("jaw = 20\n")  # rotation's default number
+    with pytest.raises(InputError, match="'rotation' and 'jaw' both use controller 20"):
+        load_cc_map(p)
+    with pytest.raises(InputError, match=f"CC map not found: {tmp_path / 'missing.toml'}"):
+        load_cc_map(tmp_path / "missing.toml")
+
+
 def test_cli_replay_to_midi(jack_server, port_name):
     proc = subprocess.Popen([sys.executable, "-m", "bridge", "face", "--replay",
                              str(DEMO_RECORDING), "--no-osc", "--midi", port_name,

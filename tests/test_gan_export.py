@@ -136,3 +136,13 @@ def test_copied_pair_loads_from_anywhere(tmp_path):
     for f in ("default.pt", "default.onnx"):
         shutil.copy(DEFAULT_CHECKPOINT.parent / f, tmp_path / f)
     assert isinstance(load_generator(tmp_path / "default.pt"), ExportedGenerator)
+
+
+def test_a_sound_file_given_as_checkpoint_is_named_as_not_one(tmp_path):
+    import soundfile as sf
+
+    wav = tmp_path / "some.wav"
+    sf.write(str(wav), np.zeros(2205, np.float32), 22050)
+    for load in (load_generator, load_checkpoint):
+        with pytest.raises(CheckpointError, match="some.wav is not a checkpoint"):
+            load(wav)

@@ -83,6 +83,10 @@ def test_train_cli_writes_and_resumes(tmp_path):
     assert main([*args[:7], "6", *args[8:], "--resume"]) == 0
     ck = load_checkpoint(out / "generator.pt")
     assert ck.card["steps"] == 6 and ck.resolution == (16, 8)
+    # --steps at or below where the run is: refused, generator.pt untouched
+    before = (out / "generator.pt").read_bytes()
+    assert main([*args[:7], "5", *args[8:], "--resume"]) == 2
+    assert (out / "generator.pt").read_bytes() == before
     assert load_checkpoint(out / "state.pt").resolution == (16, 8)  # a state loads too
 
 

@@ -114,3 +114,21 @@ def test_live_runs_face_and_synth_together(ckpt, tmp_path):
     assert "face ->" in out and "JACK server not running" in err
     assert "60 frames" in err and "Traceback" not in err
     assert "latent-resonance synth: stopped (0 underruns)" in out, out
+
+
+@pytest.mark.jack
+def test_demo_names_the_jack_client_it_really_plays_on(jack_server, tmp_path):
+    """Another client already called latent-resonance: JACK names the demo's one
+    latent-resonance-01, and that is the name the demo prints."""
+    import jack
+
+    squatter = jack.Client("latent-resonance", no_start_server=True, servername=jack_server)
+    try:
+        env = dict(os.environ, JACK_DEFAULT_SERVER=jack_server)
+        p = cli("demo", "--duration", "1", "--out", str(tmp_path / "d.wav"), "--no-connect",
+                env=env)
+        out, err = p.communicate(timeout=180)
+    finally:
+        squatter.close()
+    assert p.returncode == 0, err
+    assert "client latent-resonance-01" in out, out

@@ -41,12 +41,39 @@ def _load(module: str):
     return importlib.import_module(f"bridge.cli.{module}")
 
 
+def _with_default(add):
+    """``add_argument`` that ends an option's help with its default, once, when it has one
+    worth saying (not None, False or a flag's own) and the help does not state it already."""
+    def add_argument(*args, **kwargs):
+        action = add(*args, **kwargs)
+        d, text = action.default, action.help
+        said = d is None or isinstance(d, bool) or d is argparse.SUPPRESS or d == []
+        if text and text is not argparse.SUPPRESS and not said and "default" not in text:
+            action.help = f"{text} (default: %(default)s)"
+        return action
+    return add_argument
+
+
+def _state_defaults(parser: argparse.ArgumentParser) -> None:
+    """Make ``parser`` (and its argument groups) state defaults as :func:`_with_default` does."""
+    parser.add_argument = _with_default(parser.add_argument)
+    make_group = parser.add_argument_group
+
+    def add_argument_group(*args, **kwargs):
+        group = make_group(*args, **kwargs)
+        group.add_argument = _with_default(group.add_argument)
+        return group
+    parser.add_argument_group = add_argument_group
+
+
 def _add_common(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("logging and config")
     g.add_argument("--log-level", default="info",
-                   choices=["debug", "info", "warning", "error"], help="log verbosity (default info)")
+                   choices=["debug", "info", "warning", "error", "debug-all"],
+                   help="log verbosity (default info; debug-all also shows the libraries' own "
+                        "debug lines)")
     g.add_argument("-v", "--verbose", action="store_const", const="debug", dest="log_level",
-                   help="same as --log-level debug")
+                   help="same as --log-level debug (this program's debug lines)")
     g.add_argument("-q", "--quiet", action="store_const", const="warning", dest="log_level",
                    help="same as --log-level warning")
     g.add_argument("--config", metavar="FILE.toml",
@@ -68,8 +95,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             sub.add_parser(name, add_help=False)
             continue
         mod = _load(module)
-        p = sub.add_parser(name, help=mod.HELP, description=mod.HELP,
-                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        p = sub.add_parser(name, help=mod.HELP, description=mod.HELP)
+        _state_defaults(p)
         mod.add_arguments(p)
         _add_common(p)
         p.set_defaults(_module=module)
@@ -79,9 +106,14 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 def setup_logging(level: str) -> None:
-    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO),
+    """Log to stderr at ``level``; at ``debug`` only this program's loggers go below WARNING
+    (PIL, matplotlib, numba ... would add hundreds of lines), ``debug-all`` opens them all."""
+    everything = level == "debug-all"
+    level = "debug" if everything else level
+    logging.basicConfig(level=logging.DEBUG if everything else logging.WARNING,
                         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
                         datefmt="%H:%M:%S")
+    logging.getLogger("latent_resonance").setLevel(getattr(logging, level.upper(), logging.INFO))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,10 +18,13 @@ def add_arguments(p) -> None:
     p.add_argument("input_dir", help="directory of audio files (searched recursively)")
     p.add_argument("output_dir", help="directory for the PNG spectrograms")
     p.add_argument("--sr", type=int, default=22050, help="sample rate (Hz)")
-    p.add_argument("--n-mels", type=int, default=512, help="mel bands (image height)")
+    # the shipped default generator's image size, which `train`'s presets are made for (the
+    # origin wrote 512 x 512: --n-mels 512 --frames 512)
+    p.add_argument("--n-mels", type=int, default=128, help="mel bands (image height)")
     p.add_argument("--hop-length", type=int, default=512, help="STFT hop (samples)")
     p.add_argument("--n-fft", type=int, default=2048, help="STFT size (samples)")
-    p.add_argument("--frames", type=int, default=512, help="image width (frames)")
+    p.add_argument("--frames", type=int, default=64,
+                   help="image width (frames; 64 = 1.5 s at the default rate and hop)")
     p.add_argument("--per-file", type=int, default=0,
                    help="images per file spread evenly over it (0 = consecutive windows)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

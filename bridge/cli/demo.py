@@ -34,7 +34,8 @@ def add_arguments(p) -> None:
 
 
 def play_over_jack(audio, sr: int, connect: bool = True) -> bool:
-    """Play mono float32 ``audio`` at ``sr`` Hz through the ``latent-resonance`` client.
+    """Play mono float32 ``audio`` at ``sr`` Hz through the ``latent-resonance`` client (its
+    name as JACK made it is printed once connected).
 
     Returns False when the server went away during playback.
     """
@@ -52,6 +53,8 @@ def play_over_jack(audio, sr: int, connect: bool = True) -> bool:
     if ring is None:
         out.close()
         return False
+    print(f"playing over JACK ({len(audio) / sr:.0f} s, client {out.client_name}); "
+          f"Ctrl-C to stop", flush=True)
     y = soxr.resample(audio, sr, ring.rate).astype(np.float32) if ring.rate != sr else audio
     pos, chunk = 0, 4096
     target = int(0.2 * ring.rate)
@@ -95,8 +98,6 @@ def run(args) -> int:
     import soundfile as sf
 
     audio, sr = sf.read(args.out, dtype="float32")
-    print(f"playing over JACK ({len(audio) / sr:.0f} s, client latent-resonance); "
-          f"Ctrl-C to stop", flush=True)
     if not play_over_jack(audio, sr, connect=not args.no_connect):
         print("JACK went away; playback stopped (the WAV is complete)")
     return 0

@@ -35,7 +35,11 @@ def add_arguments(p) -> None:
     p.add_argument("--minutes", type=float, default=0.0,
                    help="stop after this many minutes of this run (0 = no limit)")
     p.add_argument("--batch", type=int, default=8, help="images per step (per process)")
-    p.add_argument("--preset", choices=sorted(PRESETS), default="small", help="model size")
+    p.add_argument("--preset", choices=sorted(PRESETS), default="small",
+                   help="model size: " + "; ".join(
+                       f"{k}: generator channels {'-'.join(map(str, v[0]))}, z_dim {v[1]}, "
+                       f"w_dim {v[2]}" for k, v in sorted(PRESETS.items()))
+                   + " (small is the shipped default's)")
     p.add_argument("--lr", type=float, default=0.002, help="Adam learning rate (G and D)")
     p.add_argument("--r1-gamma", type=float, default=0.2, help="R1 penalty weight")
     p.add_argument("--seed", type=int, default=0, help="random seed")
@@ -176,6 +180,10 @@ def run(args) -> int:
             resume_sd = load_training_state(state_path)
         except CheckpointError as exc:
             raise UserError(str(exc)) from None
+        done = int(resume_sd["trainer"].get("step", 0))
+        if args.steps <= done:
+            raise UserError(f"--resume: {state_path} is already at step {done}; --steps "
+                            f"{args.steps} would not train (pass a larger --steps)")
         gan = GanConfig.from_dict(resume_sd["trainer"]["gan_config"])
         tcfg = TrainConfig.from_dict(resume_sd["trainer"]["train_config"])
     else:
@@ -226,6 +234,7 @@ def run(args) -> int:
     log_fh = open(out / "log.jsonl", "a") if is_main else None
     # SIGTERM (a scheduler's time limit, `kill`, a closed session) saves a snapshot like Ctrl-C
     previous_term = _term_as_interrupt()
+    interrupted = False
     try:
         while trainer.step_count < args.steps:
             if args.minutes and time.monotonic() - t0 > args.minutes * 60:
@@ -244,7 +253,8 @@ def run(args) -> int:
                 if trainer.step_count % args.snapshot_every == 0:
                     snapshot()
     except KeyboardInterrupt:
-        log.warning("interrupted: saving a snapshot")
+        interrupted = True
+        log.warning("interrupted: saving a snapshot (the final metric pass is skipped)")
     finally:
         _restore_term(previous_term)
         bar.close()
@@ -253,7 +263,7 @@ def run(args) -> int:
     if not is_main:
         return 0
     snapshot()
-    if not args.no_final:
+    if not args.no_final and not interrupted:
         from engine.gan.finalize import finalize
 
         ck = export()

@@ -55,6 +55,8 @@ class KeptJackClient:
 
     def __init__(self, name: str, who: str, retry_s: float = 2.0, server: str | None = None):
         self.name, self.who, self.retry_s, self.server = name, who, retry_s, server
+        #: the name JACK gave the newest connection's client (None before the first one)
+        self.client_name: str | None = None
         self.connections = 0  #: successful (re)connections so far
         #: realtime priority of JACK's process thread (0: not realtime), known from the first
         #: process callback of the current connection; None until then
@@ -163,6 +165,7 @@ class KeptJackClient:
                 self._stop.wait(self.retry_s)
                 continue
             told = False
+            self.client_name = client.name  # JACK may have made it unique (name-01)
             self._connected(client)
             self.connections += 1
             log.info("JACK: client %s at %d Hz, period %d%s", client.name, client.samplerate,

@@ -68,7 +68,7 @@ def load_cc_map(path: str | Path) -> tuple[dict[str, int], int]:
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise InputError(f"cannot read CC map {p}: {exc}") from None
     else:
-        data = load_toml(p)
+        data = load_toml(p, "CC map")
     if not isinstance(data, dict):
         raise InputError(f"CC map {p}: expected an object of control = number")
     cc = dict(MIDI_CC)
@@ -87,8 +87,12 @@ def load_cc_map(path: str | Path) -> tuple[dict[str, int], int]:
         else:
             raise InputError(f"CC map {p}: unknown control '{key}' "
                             f"(known: channel, {', '.join(MIDI_CC)})")
-    if len(set(cc.values())) != len(cc):
-        raise InputError(f"CC map {p}: two controls share a controller number")
+    owner: dict[int, str] = {}
+    for key, number in cc.items():
+        if number in owner:
+            raise InputError(f"CC map {p}: '{owner[number]}' and '{key}' both use controller "
+                             f"{number}")
+        owner[number] = key
     return cc, channel
 
 

@@ -14,6 +14,7 @@ generator is used.  Loading uses ``torch.load(weights_only=True)``; anything els
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -187,6 +188,9 @@ def load_checkpoint(path: str | Path, device: str = "cpu") -> Checkpoint:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint not found: {path}")
+    if not zipfile.is_zipfile(path):  # torch.save writes a zip archive; anything else is not ours
+        raise CheckpointError(f"{path.name} is not a checkpoint (expected a .pt written by "
+                              f"latent-resonance train, or its .onnx)")
     try:
         d = torch.load(str(path), map_location=device, weights_only=True)
     except Exception as exc:  # zip/pickle errors come in many types

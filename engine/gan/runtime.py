@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -162,6 +163,9 @@ def load_generator(path: str | Path):
         raise CheckpointError(f"checkpoint not found: {path}")
     if path.suffix == ".onnx":
         return read_exported(path)
+    if not zipfile.is_zipfile(path):  # torch.save writes a zip archive
+        raise CheckpointError(f"{path.name} is not a checkpoint (expected a .pt written by "
+                              f"latent-resonance train, or its .onnx)")
     comp = companion_path(path)
     stale = None
     if comp.is_file():
