@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -291,3 +292,19 @@ def test_sending_while_the_server_is_gone_never_blocks(jack_server, monkeypatch)
     finally:
         port.close()
         stop_jackd(server)
+
+
+def test_midi_without_jack_says_what_happened_and_what_to_do(tmp_path):
+    """Started before JACK: the face engine falls back to ALSA and says so; where ALSA's
+    sequencer is missing too, one line says what to do instead of rtmidi's own text."""
+    env = dict(os.environ, JACK_DEFAULT_SERVER=f"lr-no-such-server-{os.getpid()}")
+    p = subprocess.run([sys.executable, "-m", "bridge", "face", "--replay", str(DEMO_RECORDING),
+                        "--fast", "--no-osc", "--midi", "lr-test-nojack", "--duration", "1"],
+                       cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    err = p.stderr
+    assert "Traceback" not in err, err
+    if p.returncode == 0:  # ALSA's sequencer is there: the port is on ALSA, and we say why
+        assert "no JACK server runs, so the port is on ALSA" in err, err
+    else:
+        assert p.returncode == 2 and "start JACK first" in err and "--midi-api" in err, err
+        assert len([l for l in err.splitlines() if "error" in l]) == 1, err

@@ -77,6 +77,7 @@ class JackMidiPort(KeptJackClient):
         with self._lock:
             self._out = out
         self._server_id = server_identity()
+        log.info("JACK MIDI: port '%s' is on the server", self.port_name)
 
     def _tick(self, client) -> None:
         """Notice new connections to the port by looking at the graph (no callback: a Python

@@ -143,14 +143,25 @@ class MidiOut:
                 with native_stderr.to_log():
                     self._out = rtmidi.MidiOut(rtapi=rtapi, name=port_name)
                     self._out.open_virtual_port(port_name)
-            except (rtmidi.RtMidiError, SystemError, RuntimeError) as exc:
-                raise DeviceError(f"cannot open MIDI port '{port_name}' ({api or 'auto'} API): "
-                                f"{exc}") from None
+            except (rtmidi.RtMidiError, SystemError, RuntimeError):
+                how = ("no JACK server runs, so ALSA was tried: start JACK first (or load the "
+                       "ALSA sequencer, `modprobe snd-seq`), or choose with --midi-api jack|alsa"
+                       if api is None else "choose another with --midi-api jack|alsa")
+                raise DeviceError(f"cannot open MIDI port '{port_name}' "
+                                  f"({rtmidi.get_api_display_name(rtapi)}): {how}") from None
             self.api_name = rtmidi.get_api_display_name(self._out.get_current_api())
             self._send_message = self._out.send_message
-        log.info("MIDI: virtual port '%s' (%s), channel %d%s%s", port_name, self.api_name,
-                 channel, ", 14-bit" if fourteen_bit else "",
-                 f", learn mode: {learn} only" if learn else "")
+            if api is None and sys.platform.startswith("linux"):
+                log.warning("MIDI: no JACK server runs, so the port is on ALSA; start JACK "
+                            "before the face engine (or pass --midi-api jack) to have it in "
+                            "JACK's graph")
+        if self._jack is None or self._jack.connected:
+            log.info("MIDI: virtual port '%s' (%s), channel %d%s%s", port_name, self.api_name,
+                     channel, ", 14-bit" if fourteen_bit else "",
+                     f", learn mode: {learn} only" if learn else "")
+        else:  # the JACK port logs itself once a server really has it
+            log.warning("MIDI: no JACK server yet; the port '%s' appears when one starts",
+                        port_name)
 
     def _open_jack(self, port_name: str) -> None:
         """JACK MIDI through a port that follows the server (:mod:`bridge.midi.jack_port`);
