@@ -22,6 +22,7 @@ from bridge.address_table import FACE_ADDRESSES, JACK_CLIENT_NAME
 from bridge.paths import DEMO_RECORDING
 from conftest import require_program
 from hosts_util import (
+    REPO,
     SC_HARNESS,
     HostProcess,
     cli,
@@ -321,3 +322,24 @@ def test_the_daemon_serves_every_synth_address_over_oscquery(synth_daemon):
     with urllib.request.urlopen(f"http://127.0.0.1:{synth_daemon.oscquery_port}/?HOST_INFO",
                                 timeout=5) as r:
         assert json.loads(r.read())["OSC_PORT"] == synth_daemon.osc_port
+
+
+def test_the_documented_sclang_wrapper_runs_as_written(tmp_path, recording):
+    """docs/supercollider.md's wrapper file, with only the repository path and the port
+    filled in: sclang runs it headless and the face arrives in the user's own action."""
+    doc = (REPO / "docs" / "supercollider.md").read_text()
+    block = doc.split("<!-- sclang-wrapper", 1)[1].split("```supercollider\n", 1)[1]
+    code = block.split("```", 1)[0]
+    assert "/path/to/latent-resonance/" in code and "9004" in code
+    port = free_port()
+    script = tmp_path / "my_face.scd"
+    script.write_text(code.replace("/path/to/latent-resonance/", f"{REPO}/")
+                      .replace("9004", str(port)))
+    sc = start_sclang(script, tmp_path)
+    try:
+        sc.wait_for(rf"face receiver ready \(language only\) on UDP .*\b{port}\b", 60)
+        run_face_replay(recording, f"127.0.0.1:{port}")
+        sc.wait_for(r"^jaw \d", 30)
+        assert "ERROR" not in sc.text(), sc.tail()
+    finally:
+        sc.stop()
