@@ -142,3 +142,41 @@ def test_saved_calibration_is_loaded_by_the_next_run(tmp_path, capsys):
     bad.write_text('{"neutral": 3}')
     assert "malformed calibration" in one_line_error(
         capsys, ["face", "--video", str(clip_path("mouth")), "--calibration", str(bad)])
+
+
+@pytest.mark.parametrize("command", ["face", "synth", "live", "demo", "train", "dataset",
+                                     "reconstruct", "export"])
+def test_help_states_defaults_once_and_truthfully(command, capsys):
+    """No "(default: None)", no build-machine path, no default stated twice."""
+    from bridge.cli import main
+    from bridge.paths import REPO_ROOT
+
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    text = capsys.readouterr().out
+    assert "None" not in text and str(REPO_ROOT) not in text, text
+    flat = " ".join(text.split())
+    for opt in flat.split(" --")[1:]:
+        assert opt.count("(default") <= 1, opt
+
+
+def test_verbose_logs_ours_not_the_libraries(tmp_path):
+    import logging
+
+    from bridge.cli import setup_logging
+
+    root = logging.getLogger()
+    saved = (root.level, list(root.handlers), logging.getLogger("latent_resonance").level)
+    try:
+        root.handlers.clear()
+        setup_logging("debug")
+        assert logging.getLogger("latent_resonance.synth").isEnabledFor(logging.DEBUG)
+        assert not logging.getLogger("PIL.PngImagePlugin").isEnabledFor(logging.DEBUG)
+        assert logging.getLogger("numba").isEnabledFor(logging.WARNING)
+        root.handlers.clear()
+        setup_logging("debug-all")
+        assert logging.getLogger("PIL.PngImagePlugin").isEnabledFor(logging.DEBUG)
+    finally:
+        root.setLevel(saved[0])
+        root.handlers[:] = saved[1]
+        logging.getLogger("latent_resonance").setLevel(saved[2])
