@@ -128,7 +128,10 @@ def read_recording(path: Path) -> list[dict]:
 
 
 def expected_face_rows(rec: list[dict]) -> dict[str, list[tuple]]:
-    """What each /lr/face/* address carries, frame by frame, for a recording."""
+    """What each /lr/face/* address carries, frame by frame, for a replay of a recording: every
+    frame, then (when the last frame had a face) the face engine's goodbye, found 0."""
+    if rec and rec[-1]["found"]:
+        rec = rec + [dict(rec[-1], found=0)]
     return {
         "found": [(r["found"],) for r in rec],
         "rotation": [(r["rotation"],) for r in rec],

@@ -51,8 +51,6 @@ def recording():
 def _check_face_values(received: dict[str, list[tuple]], rec: list[dict]) -> None:
     """Every control arrived, with the recording's values in the recording's order (and, when
     the recording ends on a face, the face engine's goodbye: that frame with found 0)."""
-    if rec and rec[-1]["found"]:
-        rec = rec + [dict(rec[-1], found=0)]
     want = expected_face_rows(rec)
     for name in FACE_NAMES:
         got = received.get(name, [])

@@ -160,8 +160,8 @@ class MidiOut:
                      channel, ", 14-bit" if fourteen_bit else "",
                      f", learn mode: {learn} only" if learn else "")
         else:  # the JACK port logs itself once a server really has it
-            log.warning("MIDI: no JACK server yet; the port '%s' appears when one starts",
-                        port_name)
+            # (the JACK client has said once that no server runs)
+            log.info("MIDI: the port '%s' appears when a JACK server starts", port_name)
 
     def _open_jack(self, port_name: str) -> None:
         """JACK MIDI through a port that follows the server (:mod:`bridge.midi.jack_port`);
