@@ -26,7 +26,7 @@ from bridge.jack.audio_out import JackOutput
 from bridge.mailbox import Mailbox
 from bridge.osc.server import OscContext, OscServer
 from bridge.synth.face_watch import SILENCE_S, FaceWatch
-from bridge.synth.generator_process import GeneratorProcess
+from bridge.synth.generator_process import SWITCH_INTERVAL_S, GeneratorProcess
 from bridge.synth.generator_thread import GeneratorThread
 from bridge.synth.state import SynthState
 from bridge.synth.voice_runner import VoiceRunner
@@ -36,10 +36,6 @@ from engine.synth.queue_target import DEFAULT_CEILING_MS
 
 log = logging.getLogger("latent_resonance.synth")
 
-
-#: GIL switch interval (s) while the daemon or a render runs: the JACK callback, and the thread
-#: waiting on the generator process, get the GIL back within this of needing it (default 5 ms)
-SWITCH_INTERVAL_S = 0.0005
 
 
 class SynthDaemon:

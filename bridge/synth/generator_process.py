@@ -37,6 +37,9 @@ log = logging.getLogger("latent_resonance.synth.generator")
 TIMEOUT_S = 60.0
 #: seconds before the first retry of a failed restart, doubling up to the second figure
 RETRY_FIRST_S, RETRY_MAX_S = 0.5, 10.0
+#: GIL switch interval (s) while the daemon or a render runs: the JACK callback, and the thread
+#: waiting on the generator process, get the GIL back within this of needing it (default 5 ms)
+SWITCH_INTERVAL_S = 0.0005
 
 
 class GeneratorUnavailable(RuntimeError):

@@ -17,8 +17,7 @@ from bridge.errors import BridgeError, InputError
 from bridge.jsonl import iter_jsonl
 from bridge.osc.out import face_messages
 from bridge.osc.server import ErrorLog, OscContext, apply_message
-from bridge.synth.daemon import SWITCH_INTERVAL_S
-from bridge.synth.generator_process import GeneratorProcess
+from bridge.synth.generator_process import SWITCH_INTERVAL_S, GeneratorProcess
 from engine.synth.planner import LatentGenerator
 from bridge.synth.state import SynthState
 from engine.synth.chain import VoiceSettings, make_voice

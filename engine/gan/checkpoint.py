@@ -60,18 +60,6 @@ class Checkpoint(LatentSpace):
         self._one_image = trace_synthesis(self.generator) if self.device.type == "cpu" else None
         return self._one_image is not None
 
-    @property
-    def z_dim(self) -> int:
-        return int(self.config.z_dim)
-
-    @property
-    def w_dim(self) -> int:
-        return int(self.config.w_dim)
-
-    @property
-    def resolution(self) -> tuple[int, int]:
-        return tuple(self.config.resolution)
-
     def _z(self, z) -> tuple[torch.Tensor, bool]:
         arr, single = self.check_z(z)
         return torch.from_numpy(arr).to(self.device), single

@@ -6,13 +6,27 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.gan.config import GanConfig
+
 
 class LatentSpace:
-    """Mixin; the class provides ``z_dim``, ``w_dim`` and ``directions`` (name -> (w_dim,))."""
+    """Mixin; the class provides ``config`` (a GanConfig) and ``directions``
+    (name -> (w_dim,))."""
 
-    z_dim: int
-    w_dim: int
+    config: GanConfig
     directions: dict[str, np.ndarray]
+
+    @property
+    def z_dim(self) -> int:
+        return int(self.config.z_dim)
+
+    @property
+    def w_dim(self) -> int:
+        return int(self.config.w_dim)
+
+    @property
+    def resolution(self) -> tuple[int, int]:
+        return tuple(self.config.resolution)
 
     def random_latent(self, seed: int) -> np.ndarray:
         """Standard-normal z (z_dim,) float32, deterministic in ``seed``."""

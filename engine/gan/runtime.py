@@ -93,18 +93,6 @@ class ExportedGenerator(LatentSpace):
                                   f"numbers")
         self._model, self._path = model, path
 
-    @property
-    def z_dim(self) -> int:
-        return int(self.config.z_dim)
-
-    @property
-    def w_dim(self) -> int:
-        return int(self.config.w_dim)
-
-    @property
-    def resolution(self) -> tuple[int, int]:
-        return tuple(self.config.resolution)
-
     def generate(self, z, truncation: float = 1.0, noise: float = 1.0,
                  directions: dict[str, float] | None = None,
                  noise_seed: int | None = None) -> np.ndarray:
