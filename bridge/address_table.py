@@ -15,6 +15,7 @@ NAMESPACE = "/lr"
 STATUS = "/lr/status"
 STATE = "/lr/state"
 ERROR = "/lr/error"
+SCENE_LIST = "/lr/scene/list"
 
 #: Default network ports (docs/osc.md, "Ports and names").
 SYNTH_OSC_PORT = 9000
@@ -22,6 +23,8 @@ OSCQUERY_PORT = 9001
 SCLANG_PORT = 57120
 JACK_CLIENT_NAME = "latent-resonance"
 MIDI_PORT_NAME = "Latent Resonance Face"
+#: the synth's MIDI input (a port of the synth's JACK client, or an ALSA virtual port)
+MIDI_IN_PORT_NAME = "Latent Resonance Synth"
 #: Where the shipped host patches listen for the face engine (``face --osc 127.0.0.1:PORT``).
 MAX_FACE_PORT = 9002
 PD_FACE_PORT = 9003
@@ -95,6 +98,40 @@ SYNTH_ADDRESSES: tuple[Address, ...] = (
             default=(0.0,), fields=("gain_db",)),
     Address("/lr/synth/mapping", "i", "synth", "1/0 face-to-synth mapping on/off", ((0, 1),),
             default=(1,), fields=("mapping",)),
+    Address("/lr/note/on", "ff", "synth", "start a voice: MIDI note (fractional = microtonal), "
+            "velocity 0..1 (0 = note off)", ((0, 127), (0, 1)), handler="note_on"),
+    Address("/lr/note/off", "f", "synth", "release the voice(s) of that note", ((0, 127),),
+            handler="note_off"),
+    Address("/lr/note/panic", "", "synth", "release every voice, lift the sustain pedal",
+            handler="note_panic"),
+    Address("/lr/synth/bend", "f", "synth", "pitch bend of every voice", ((-24, 24),),
+            unit="semitones", default=(0.0,), fields=("bend",)),
+    Address("/lr/synth/envelope", "ffff", "synth", "note envelope: attack s, decay s, "
+            "sustain 0..1, release s", ((0, 30), (0, 30), (0, 1), (0, 30)),
+            default=(0.01, 0.3, 0.7, 0.4), fields=("attack", "decay", "sustain", "release")),
+    Address("/lr/synth/voices", "i", "synth", "polyphony; the oldest released voice is stolen "
+            "first, then the oldest held", ((1, 16),), default=(8,), fields=("voices",)),
+    Address("/lr/synth/drone", "i", "synth", "1/0 the continuous, note-less voice", ((0, 1),),
+            default=(1,), fields=("drone",)),
+    Address("/lr/synth/width", "f", "synth", "stereo spread (0 = the same on both ports)",
+            ((0, 1),), default=(0.5,), fields=("width",)),
+    Address("/lr/map/anchor", "", "synth", "learn: the latent target (/lr/latent) belongs at "
+            "the face's current position", handler="map_anchor"),
+    Address("/lr/map/clear", "", "synth", "forget learned anchors: back to the seeded grid",
+            handler="map_clear"),
+    Address("/lr/map/amount", "f", "synth", "how far the face moves the latent from the "
+            "target toward the map's (0 = not at all)", ((0, 1),), default=(1.0,),
+            fields=("map_amount",)),
+    Address("/lr/scene/save", "s", "synth", "save latent, controls, envelope and map anchors "
+            "as a named scene ([A-Za-z0-9_-]{1,64})", handler="scene_save"),
+    Address("/lr/scene/recall", "s", "synth", "restore a named scene (optional second "
+            "argument: glide seconds)", alt_types=("sf",), handler="scene_recall"),
+    Address("/lr/scene/list", "", "synth", "ask for the saved scenes; the reply goes to the "
+            "sender", handler="scene_list"),
+    Address("/lr/midi/learn", "s", "synth", "learn: the next MIDI CC moved sets this address "
+            "(one number argument), scaled from 0..127 to its range", handler="midi_learn"),
+    Address("/lr/latent/timbre", "s", "synth", "move the latent to a named instrument family "
+            "of the checkpoint", handler="latent_timbre"),
     Address(STATUS, "", "synth", "ask for status; the reply goes to the sender",
             handler="status"),
     Address(STATE, "", "synth", "ask for every current value; the reply goes to the sender",
@@ -102,8 +139,10 @@ SYNTH_ADDRESSES: tuple[Address, ...] = (
 )
 
 REPLY_ADDRESSES: tuple[Address, ...] = (
-    Address(STATUS, "isiifs", "reply", "z_dim, checkpoint name, sample rate (Hz), "
-            "underruns, latency (ms), output: connected, waiting-for-jack or rendering"),
+    Address(STATUS, "isiifsi", "reply", "z_dim, checkpoint name, sample rate (Hz), "
+            "underruns, latency (ms), output: connected, waiting-for-jack or rendering, "
+            "scheduled events that came due late"),
+    Address(SCENE_LIST, "s*", "reply", "the saved scenes' names"),
     Address(STATE, "s", "reply", "JSON object {address: [current values]} of every "
             "settable address"),
     Address(ERROR, "s", "reply", "a bad message was ignored; the text says why"),
@@ -153,7 +192,10 @@ def _types_md(a: Address) -> str:
     if a.types == "f*":
         alt = "".join(f" or `{t}`" for t in a.alt_types)
         return "`f` × z_dim" + alt
-    return f"`{a.types}`" if a.types else "—"
+    if a.types == "s*":
+        return "`s` × n"
+    alt = "".join(f" or `{t}`" for t in a.alt_types)
+    return (f"`{a.types}`" if a.types else "—") + alt
 
 
 def _num(x) -> str:

@@ -8,6 +8,8 @@ index in the recording -- that is how the benchmarks measure control-to-sound la
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 
@@ -29,12 +31,16 @@ class JackCapture:
         # missed (xruns under load) leave gaps in frame time that the mapping must skip
         self._stamps = np.zeros((1 << 16, 2), dtype=np.int64)
         self._n_stamps = 0
+        self._epoch = float("inf")  # monotonic time of frame 0: the earliest cycle start wins
         buf, ports, cap, stamps = self._buf, self._ports, self.capacity, self._stamps
 
         def process(frames: int) -> None:
             """Copy the port buffers into the preallocated recording (no allocation of audio)."""
             k = self._n_stamps & 0xFFFF
-            stamps[k, 0] = self.client.last_frame_time
+            lft = self.client.last_frame_time
+            est = time.monotonic() - lft / self.rate
+            self._epoch = min(est, self._epoch + 1e-6)
+            stamps[k, 0] = lft
             stamps[k, 1] = self.written
             self._n_stamps += 1
             i = self.written % cap
@@ -54,6 +60,10 @@ class JackCapture:
     def now_frames(self) -> int:
         """JACK's current frame time (an estimate between callbacks)."""
         return self.client.frame_time
+
+    def frame_at_mono(self, mono: float) -> int:
+        """The JACK frame at ``time.monotonic()`` value ``mono`` (from this client's cycles)."""
+        return int(round((mono - self._epoch) * self.rate))
 
     def index_of(self, frame_time: int) -> int:
         """Sample index in the recording of JACK frame time ``frame_time``."""

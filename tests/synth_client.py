@@ -71,7 +71,8 @@ class SynthClient:
         r = self.request("/lr/status", timeout=timeout)
         if r is None:
             return None
-        keys = ("z_dim", "checkpoint", "sample_rate", "underruns", "latency_ms", "output")
+        keys = ("z_dim", "checkpoint", "sample_rate", "underruns", "latency_ms", "output",
+                "late")
         return dict(zip(keys, r))
 
     def state(self, timeout: float = 2.0) -> dict | None:

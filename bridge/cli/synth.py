@@ -10,9 +10,10 @@ import os
 import signal
 import sys
 import threading
+from pathlib import Path
 
 from bridge.address_table import OSCQUERY_PORT, SYNTH_OSC_PORT
-from bridge.errors import UserError
+from bridge.errors import InputError, UserError
 from bridge.paths import CHECKPOINT_HELP, checkpoint_arg
 from engine.synth.queue_target import DEFAULT_CEILING_MS
 
@@ -75,6 +76,21 @@ def add_synth_arguments(p, render: bool = True) -> None:
     p.add_argument("--xfade-hops", type=int, default=None,
                    help="hops to crossfade into a new spectrogram, from the next output sample "
                         "(default 1)")
+    g = p.add_argument_group("playing (docs/synth.md, docs/midi.md)")
+    g.add_argument("--tuning", type=float, default=440.0, metavar="HZ",
+                   help="the pitch of A4 for notes")
+    g.add_argument("--no-midi", action="store_true", help="open no MIDI input port")
+    g.add_argument("--midi-channel", type=int, default=None, metavar="N",
+                   help="listen to MIDI channel N (1..16) only (default: all of them)")
+    g.add_argument("--bend-range", type=float, default=2.0, metavar="SEMITONES",
+                   help="what a full MIDI pitch bend moves")
+    g.add_argument("--midi-map", metavar="FILE.json", default=None,
+                   help='CC bindings {"cc": {"74": "/lr/synth/clarity"}}; /lr/midi/learn '
+                        'adds to it and writes it back')
+    g.add_argument("--scenes", metavar="DIR", default=None,
+                   help="scene folder (default: ~/.local/share/latent-resonance/scenes)")
+    g.add_argument("--map-seed", type=int, default=0,
+                   help="seed of the face timbre map's anchor grid")
 
 
 def add_arguments(p) -> None:
@@ -126,13 +142,26 @@ def check_voice_args(args) -> None:
         raise UserError("--xfade-hops must be 1..64")
     if args.subhops is not None and args.subhops not in (1, 2, 4):
         raise UserError("--subhops must be 1, 2 or 4")
+    if not 300.0 <= args.tuning <= 600.0:
+        raise UserError("--tuning must be 300..600 Hz (the pitch of A4)")
+    if args.midi_channel is not None and not 1 <= args.midi_channel <= 16:
+        raise UserError("--midi-channel must be 1..16")
+    if not 0 < args.bend_range <= 24:
+        raise UserError("--bend-range must be more than 0 and at most 24 semitones")
 
 
 def make_daemon(args, ckpt, codec, allow, generator=None):
     """A :class:`SynthDaemon` from the synth flags (not started); a busy port is a UserError.
     ``generator``: its GeneratorProcess, started early by the caller."""
+    from bridge.midi.synth_in import load_midi_map
     from bridge.synth.daemon import SynthDaemon
 
+    midi_map = None
+    if args.midi_map and Path(args.midi_map).exists():
+        try:
+            midi_map = load_midi_map(args.midi_map)
+        except InputError as exc:
+            raise UserError(str(exc)) from None
     try:
         return SynthDaemon(ckpt, codec, host=args.host, osc_port=args.osc_port, allow=allow,
                            connect=not args.no_connect, seed=args.seed, max_rate=args.max_rate,
@@ -140,7 +169,11 @@ def make_daemon(args, ckpt, codec, allow, generator=None):
                            buffer_max_ms=args.buffer_max_ms, voice=voice_settings(args),
                            oscquery_port=args.oscquery_port, realtime=not args.no_realtime,
                            advertise=True if args.advertise else None, generator=generator,
-                           face_timeout_s=args.face_timeout)
+                           face_timeout_s=args.face_timeout, tuning=args.tuning,
+                           midi=not args.no_midi, midi_channel=args.midi_channel,
+                           bend_range=args.bend_range, midi_map=midi_map,
+                           midi_map_path=args.midi_map, scenes_dir=args.scenes,
+                           map_seed=args.map_seed)
     except OSError as exc:
         raise UserError(f"cannot listen for OSC on {args.host}:{args.osc_port}: "
                         f"{exc.strerror or exc}") from None

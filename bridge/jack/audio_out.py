@@ -1,4 +1,5 @@
-"""JACK output: client ``latent-resonance`` with ports ``out_1``/``out_2`` fed from a ring buffer.
+"""JACK output: client ``latent-resonance`` with ports ``out_1``/``out_2`` fed from a stereo ring
+buffer, and (for the synth) a MIDI input port whose events keep their frames.
 
 The process callback only copies samples out of a preallocated ring buffer into the port
 buffers.  It never allocates audio memory, never takes a lock and never waits; when the ring
@@ -16,46 +17,70 @@ connection gets a fresh ring sized for that server's sample rate; the producer n
 from __future__ import annotations
 
 import logging
+import time
+from collections import deque
 
 import numpy as np
 
-from bridge.address_table import JACK_CLIENT_NAME
+from bridge.address_table import JACK_CLIENT_NAME, MIDI_IN_PORT_NAME
 from bridge.jack.client import KeptJackClient
 
 log = logging.getLogger("latent_resonance.synth.jack")
 
+#: how far the clock estimate may move later per cycle (s): follows up to ~200 ppm of drift
+#: between the audio clock and the system clock at 256-frame periods
+CLOCK_LEAK_S = 1e-6
+
 
 class RingBuffer:
-    """Single-producer single-consumer float32 ring (mono).
+    """Single-producer single-consumer float32 ring of ``channels`` interleaved channels.
 
     The producer calls :meth:`write`, the JACK callback :meth:`read_into`.  Indices are plain
-    ints that only their owner writes; under the GIL each update is atomic, and the data is
-    written before the index that publishes it, so no lock is needed.
+    ints (frames) that only their owner writes; under the GIL each update is atomic, and the
+    data is written before the index that publishes it, so no lock is needed.
+
+    ``clock``: (JACK frame, read index) of the last process cycle's start,
+    set by the callback: the frame at which a sample written at index w is played is
+    ``frame + w - read index`` (:meth:`frame_of`).
     """
 
-    def __init__(self, capacity: int, rate: int):
+    def __init__(self, capacity: int, rate: int, channels: int = 2):
         size = 1 << max(10, int(capacity - 1).bit_length())
-        self._buf = np.zeros(size, dtype=np.float32)
+        self._buf = np.zeros((size, channels), dtype=np.float32)
         self._mask = size - 1
         self.capacity = size
+        self.channels = channels
         self.rate = int(rate)  #: sample rate of what is stored (Hz)
         self._w = 0  # written by the producer only
         self._r = 0  # written by the consumer only
         self.underruns = 0  #: callbacks that found too little audio (after priming)
         self.primed = False  #: set by the producer once the ring first reached its target
+        self.clock: tuple[int, int, int] | None = None
 
     @property
     def fill(self) -> int:
-        """Samples ready to be read."""
+        """Frames ready to be read."""
         return self._w - self._r
 
     @property
     def space(self) -> int:
-        """Samples that can be written now without a short write."""
+        """Frames that can be written now without a short write."""
         return self.capacity - (self._w - self._r)
 
+    @property
+    def written(self) -> int:
+        """Frames written so far (the index the next write starts at)."""
+        return self._w
+
+    def frame_of(self, index: int) -> int | None:
+        """The JACK frame at which the sample at ring ``index`` plays (None before the first
+        cycle); exact while the ring does not run dry."""
+        c = self.clock
+        return None if c is None else c[0] + index - c[1]
+
     def write(self, x: np.ndarray) -> int:
-        """Append ``x`` (producer side); returns samples written (fewer when nearly full)."""
+        """Append ``x`` (n, channels) (producer side); returns frames written (fewer when
+        nearly full)."""
         n = min(len(x), self.capacity - self.fill)
         if n <= 0:
             return 0
@@ -67,20 +92,22 @@ class RingBuffer:
         self._w += n  # publish after the data is in place
         return n
 
-    def read_into(self, out: np.ndarray) -> None:
-        """Fill ``out`` (consumer side, real-time safe): copy, pad with zeros on underrun."""
-        n = len(out)
+    def read_into(self, outs) -> None:
+        """Fill each array of ``outs`` (one per channel, consumer side, real-time safe): copy,
+        pad with zeros on underrun."""
+        n = len(outs[0])
         avail = self._w - self._r
         take = n if avail >= n else max(0, avail)
         i = self._r & self._mask
         first = min(take, self.capacity - i)
-        out[:first] = self._buf[i:i + first]
-        if take > first:
-            out[first:take] = self._buf[:take - first]
-        if take < n:
-            out[take:] = 0.0
-            if self.primed:
-                self.underruns += 1
+        for ch, out in enumerate(outs):
+            out[:first] = self._buf[i:i + first, ch]
+            if take > first:
+                out[first:take] = self._buf[:take - first, ch]
+            if take < n:
+                out[take:] = 0.0
+        if take < n and self.primed:
+            self.underruns += 1
         self._r += take
 
 
@@ -93,7 +120,8 @@ class JackOutput(KeptJackClient):
     """
 
     def __init__(self, name: str = JACK_CLIENT_NAME, connect: bool = True,
-                 ring_seconds: float = 0.5, retry_s: float = 2.0, server: str | None = None):
+                 ring_seconds: float = 0.5, retry_s: float = 2.0, server: str | None = None,
+                 midi_in: bool = False):
         super().__init__(name, "the synth", retry_s=retry_s, server=server)
         self.auto_connect = connect
         self.ring_seconds = ring_seconds
@@ -103,6 +131,26 @@ class JackOutput(KeptJackClient):
         self._told_blocksize = 0
         self.underruns_before = 0  #: underruns counted by rings of earlier connections
         self._next_ring: RingBuffer | None = None
+        #: a JACK MIDI input port on this client (``MIDI_IN_PORT_NAME``)
+        self.midi_in = midi_in
+        #: (JACK frame, MIDI bytes) from that port, newest last (the process callback appends)
+        self.midi_events: deque = deque(maxlen=4096)
+        self._epoch = [float("inf")]  # monotonic time of JACK frame 0 (the callback's estimate)
+
+    def frame_at(self, unix_time: float) -> int | None:
+        """The JACK frame at wall-clock ``unix_time`` (None while not connected).
+
+        Only the process callback touches libjack (a call from another thread into a client
+        whose server just died can crash), so the callback keeps the monotonic time of frame
+        0, estimated from when its cycles start (the earliest start wins, a cycle is never
+        early); wall clock -> monotonic -> frame.
+        """
+        ring = self.ring
+        epoch = self._epoch[0]
+        if ring is None or ring.clock is None or epoch == float("inf"):
+            return None
+        mono = unix_time - time.time() + time.monotonic()
+        return int(round((mono - epoch) * ring.rate))
 
     @property
     def underruns(self) -> int:
@@ -115,21 +163,37 @@ class JackOutput(KeptJackClient):
         return ring.rate if ring is not None else 0
 
     def _register(self, client):
-        ring = RingBuffer(int(client.samplerate * self.ring_seconds), client.samplerate)
+        ring = RingBuffer(int(client.samplerate * self.ring_seconds), client.samplerate, 2)
         out1 = client.outports.register("out_1")
         out2 = client.outports.register("out_2")
+        midi_in = client.midi_inports.register(MIDI_IN_PORT_NAME) if self.midi_in else None
         self._next_ring = ring
+        midi = self.midi_events
+        wrap = [0, 0]  # JACK's frame counter is 32 bits: (high part, last low part)
+        epoch = self._epoch = [float("inf")]
+        rate, leak = float(client.samplerate), CLOCK_LEAK_S
 
         def cycle(frames: int) -> None:
             """Copy only -- no allocation of audio memory, no locks.  Notes the period, which
-            the server may change at run time (the voice thread follows it)."""
+            the server may change at run time (the voice thread follows it), the clock, and
+            the MIDI events with their frames."""
             self.blocksize = frames
-            a = out1.get_array()
-            ring.read_into(a)
-            out2.get_array()[:] = a
+            low = client.last_frame_time
+            if low < wrap[1]:
+                wrap[0] += 1 << 32
+            wrap[1] = low
+            frame = wrap[0] + low
+            # the monotonic time of frame 0: a cycle starts on time or late, never early, so
+            # the earliest estimate wins; it may creep up by ``leak`` per cycle (clock drift)
+            est = time.monotonic() - frame / rate
+            epoch[0] = est if est < epoch[0] + leak else epoch[0] + leak
+            ring.clock = (frame, ring._r)
+            ring.read_into((out1.get_array(), out2.get_array()))
+            if midi_in is not None:
+                for offset, data in midi_in.incoming_midi_events():
+                    midi.append((frame + offset, bytes(data)))
 
         return cycle
-
     def _connected(self, client) -> None:
         import jack
 

@@ -11,8 +11,11 @@ integral value and an ``f`` argument as an int; values outside an address's rang
 to it (e.g. speed 9 -> 4).  NaN/inf, wrong counts, strings for numbers, wrong blob sizes,
 unknown addresses and unknown direction names are errors.
 
-python-osc defaults we override: the dispatcher would sleep until a bundle's future timetag
-(``strict_timing``) -- that would let one packet stall the server, so it is off; socketserver
+Bundles with a future timetag (up to ``MAX_AHEAD_S``) are scheduled on the output's sample
+clock (:func:`apply_message` with a frame; notes at their sample, other messages at the start of
+the block holding their time); past and "immediately" timetags, face messages and queries
+apply on arrival.  python-osc defaults we override: the dispatcher would sleep until a bundle's
+future timetag (``strict_timing``) -- that would let one packet stall the server, so it is off; socketserver
 reads at most 8192 bytes per datagram -- raised to the UDP maximum so a latent of several
 hundred floats is never cut.
 """
@@ -23,8 +26,9 @@ import json
 import logging
 import math
 import threading
+import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from pythonosc import osc_packet
@@ -32,7 +36,10 @@ from pythonosc.dispatcher import Dispatcher
 from pythonosc.osc_server import BlockingOSCUDPServer
 
 from bridge.osc.access import REPLIES_PER_DATAGRAM, SenderLimits, peer_allowed
-from bridge.address_table import ERROR, FACE_ADDRESSES, STATE, STATUS, SYNTH_ADDRESSES, Address
+from bridge.address_table import (ERROR, FACE_ADDRESSES, SCENE_LIST, STATE, STATUS,
+                                  SYNTH_ADDRESSES, Address)
+from bridge.errors import InputError
+from engine.synth.events import QueueFull
 
 log = logging.getLogger("latent_resonance.synth.osc")
 
@@ -50,13 +57,27 @@ class OscContext:
     """What the handlers need besides the state.
 
     ``random_latent(seed)`` -> z; ``status()`` -> (z_dim, checkpoint name, sample rate Hz,
-    underruns, latency ms, output state); ``directions``: the checkpoint's direction names.
+    underruns, latency ms, output state, late events); ``directions``: the checkpoint's
+    direction names.  ``play(frame, item)``: queue a note event (``("on", note, velocity)``,
+    ``("off", note)``, ``("panic",)``) or a scheduled message (``("call", path, args)``) at an
+    output frame (None: the next block) -- :class:`engine.synth.events.EventQueue`;
+    ``frame_at(unix_time)``: the output frame at that time (None while no clock runs: scheduled
+    bundles then apply on arrival); ``scenes``: a :class:`bridge.synth.scenes.SceneStore`;
+    ``timbres``: the checkpoint's instrument families, name -> latent (empty: none).
     """
 
     state: object  #: the synth's :class:`bridge.synth.state.SynthState` (the daemon's or a render's)
     random_latent: Callable[[int], np.ndarray]
     status: Callable[[], tuple]
     directions: frozenset = frozenset()
+    play: Callable[[int | None, tuple], None] | None = None
+    frame_at: Callable[[float], int | None] | None = None
+    scenes: object = None
+    timbres: dict = field(default_factory=dict)
+    #: ``midi_learn(path)``: the next CC moved binds to ``path`` (None: no MIDI input)
+    midi_learn: Callable[[str], None] | None = None
+    #: the frame a scheduled message is being applied for (set around its handler)
+    frame: int | None = None
 
 
 # --- validation ---------------------------------------------------------------------------
@@ -100,12 +121,14 @@ def check(a: Address, args: tuple, z_dim: int) -> tuple:
     """Validated, converted and clipped arguments for address ``a``; BadMessage if unusable."""
     if a.types == "f*":
         return (_latent_args(args, z_dim, a.path),)
-    if len(args) != len(a.types):
+    types = next((t for t in (a.types, *a.alt_types) if len(t) == len(args)), None)
+    if types is None:
+        want = " or ".join(f"'{t}'" for t in (a.types, *a.alt_types))
         raise BadMessage("wrong length", f"{a.path}: expected {len(a.types)} argument(s) "
-                                         f"'{a.types}', got {len(args)}")
+                                         f"{want}, got {len(args)}")
     out = []
-    ranges = a.ranges or (None,) * len(a.types)
-    for tag, v, rng in zip(a.types, args, ranges):
+    ranges = tuple(a.ranges or ()) + (None,) * (len(types) - len(a.ranges or ()))
+    for tag, v, rng in zip(types, args, ranges):
         if tag == "s":
             if not isinstance(v, str):
                 raise BadMessage("wrong types", f"{a.path}: expected a string")
@@ -150,6 +173,90 @@ def _band(ctx: OscContext, low: float, high: float):
     ctx.state.set_controls(band_low=low, band_high=high)
 
 
+def _play(ctx: OscContext, item: tuple):
+    if ctx.play is None:
+        raise BadMessage("no notes", "this synth plays no notes")
+    try:
+        ctx.play(ctx.frame, item)
+    except QueueFull as exc:
+        raise BadMessage("queue full", f"too many pending events ({exc})") from None
+
+
+def _note_on(ctx: OscContext, note: float, velocity: float):
+    _play(ctx, ("on", note, velocity) if velocity > 0 else ("off", note))
+
+
+def _note_off(ctx: OscContext, note: float):
+    _play(ctx, ("off", note))
+
+
+def _note_panic(ctx: OscContext):
+    _play(ctx, ("panic",))
+
+
+def _map_anchor(ctx: OscContext):
+    try:
+        ctx.state.map_anchor()
+    except ValueError as exc:
+        raise BadMessage("no map", str(exc)) from None
+
+
+def _map_clear(ctx: OscContext):
+    ctx.state.map_clear()
+
+
+def _scene_store(ctx: OscContext):
+    if ctx.scenes is None:
+        raise BadMessage("no scenes", "this synth keeps no scenes")
+    return ctx.scenes
+
+
+def _scene_save(ctx: OscContext, name: str):
+    try:
+        path = _scene_store(ctx).save(name, ctx.state.snapshot())
+    except InputError as exc:
+        raise BadMessage("scene", str(exc)) from None
+    log.info("scene %s saved (%s)", name, path)
+
+
+def _scene_recall(ctx: OscContext, name: str, glide: float | None = None):
+    if glide is not None and not 0.0 <= glide <= 60.0:
+        raise BadMessage("out of range", f"glide {glide:g} s outside 0..60")
+    try:
+        scene = _scene_store(ctx).load(name, ctx.state.z_dim)
+        ctx.state.restore(scene, glide)
+    except (InputError, ValueError, KeyError, TypeError) as exc:
+        raise BadMessage("scene", str(exc) if isinstance(exc, InputError)
+                         else f"scene {name!r} cannot be applied ({exc})") from None
+    log.info("scene %s recalled", name)
+
+
+def _scene_list(ctx: OscContext):
+    return (SCENE_LIST, *_scene_store(ctx).names()[:MAX_LISTED])
+
+
+def _latent_timbre(ctx: OscContext, name: str):
+    if not ctx.timbres:
+        raise BadMessage("no timbres", "this checkpoint names no instrument families")
+    if name not in ctx.timbres:
+        raise BadMessage("unknown timbre", f"unknown family {name[:40]!r} (known: "
+                                           f"{', '.join(sorted(ctx.timbres))})")
+    ctx.state.set_latent(ctx.timbres[name])
+
+
+def _midi_learn(ctx: OscContext, path: str):
+    if ctx.midi_learn is None:
+        raise BadMessage("no midi", "this synth has no MIDI input (--no-midi)")
+    try:
+        ctx.midi_learn(path)
+    except ValueError as exc:
+        raise BadMessage("not bindable", str(exc)) from None
+
+
+#: scene names in one /lr/scene/list reply at most
+MAX_LISTED = 512
+
+
 def _status(ctx: OscContext):
     return (STATUS, *ctx.status())
 
@@ -159,7 +266,11 @@ def _state(ctx: OscContext):
 
 
 _NAMED = {"latent": _latent, "latent_set": _latent_set, "latent_seed": _latent_seed,
-          "direction": _direction, "band": _band, "status": _status, "state": _state}
+          "direction": _direction, "band": _band, "status": _status, "state": _state,
+          "note_on": _note_on, "note_off": _note_off, "note_panic": _note_panic,
+          "map_anchor": _map_anchor, "map_clear": _map_clear, "scene_save": _scene_save,
+          "scene_recall": _scene_recall, "scene_list": _scene_list,
+          "latent_timbre": _latent_timbre, "midi_learn": _midi_learn}
 
 
 def _store(a: Address) -> Callable:
@@ -169,10 +280,19 @@ def _store(a: Address) -> Callable:
     return lambda ctx, *args: ctx.state.set_controls(**dict(zip(fields, args)))
 
 
+#: handlers that queue note events (their own frame), and the addresses a bundle may schedule
+NOTE_HANDLERS = frozenset({"note_on", "note_off", "note_panic"})
 #: the table entries this daemon accepts, by path, and the handler of each
 ACCEPTED: dict[str, Address] = {a.path: a for a in SYNTH_ADDRESSES + FACE_ADDRESSES}
 HANDLERS: dict[str, Callable] = {
     a.path: _NAMED[a.handler] if a.handler else _store(a) for a in ACCEPTED.values()}
+#: (scenes touch files: they apply on arrival, never on the voice thread)
+SCHEDULABLE = frozenset(a.path for a in SYNTH_ADDRESSES if a.path not in (STATUS, STATE)
+                        and not a.handler.startswith("scene_"))
+#: a bundle may be scheduled this far ahead at most (s)
+MAX_AHEAD_S = 10.0
+#: a timetag less than this ahead of arrival counts as "now" (s)
+AHEAD_EPS_S = 0.0005
 
 
 class ErrorLog:
@@ -195,10 +315,14 @@ class ErrorLog:
             log.debug("ignored bad OSC input (%s): %s", kind, text)
 
 
-def apply_message(ctx: OscContext, path: str, args: Iterable, errors: ErrorLog) -> tuple | None:
+def apply_message(ctx: OscContext, path: str, args: Iterable, errors: ErrorLog,
+                  frame: int | None = None) -> tuple | None:
     """Validate and apply one message; returns the reply (``(address, *args)``) or None.
 
-    Never raises for bad input: a bad message gives ``(ERROR, text)`` and no change.
+    ``frame``: the output frame the message is for (a scheduled bundle, or a render's script
+    line): a note starts at that sample; any other synth message is queued and applied at the
+    start of the block holding it.  Never raises for bad input: a bad message gives
+    ``(ERROR, text)`` and no change.
     """
     try:
         a = ACCEPTED.get(path)
@@ -206,12 +330,29 @@ def apply_message(ctx: OscContext, path: str, args: Iterable, errors: ErrorLog) 
             raise BadMessage("unknown address", f"unknown address {path[:80]!r}")
         args = check(a, tuple(args), ctx.state.z_dim)
         try:
+            if frame is not None and path in SCHEDULABLE and ctx.play is not None:
+                if a.handler in NOTE_HANDLERS:
+                    ctx.frame = frame
+                    try:
+                        return HANDLERS[path](ctx, *args)
+                    finally:
+                        ctx.frame = None
+                _play(ctx, ("call", path, args))
+                return None
             return HANDLERS[path](ctx, *args)
         except BadMessage as exc:  # a handler's own check: name the address
             raise BadMessage(exc.kind, f"{path}: {exc}") from None
     except BadMessage as exc:
         errors(exc.kind, str(exc))
         return (ERROR, str(exc))
+
+
+def run_scheduled(ctx: OscContext, path: str, args: tuple, errors: ErrorLog) -> None:
+    """Apply a queued ``("call", path, args)`` when it comes due (on the voice thread)."""
+    try:
+        HANDLERS[path](ctx, *args)
+    except BadMessage as exc:
+        errors(exc.kind, f"{path} (scheduled): {exc}")
 
 
 _BUNDLE = b"#bundle\x00"
@@ -285,8 +426,9 @@ class _Dispatcher(Dispatcher):
             self.errors("flood", f"OSC from {client_address[0]}:{client_address[1]} over "
                                  f"its budget; datagrams dropped unread")
             return []
+        arrived = time.time()
         try:
-            messages = [m.message for m in osc_packet.OscPacket(data).messages]
+            messages = list(osc_packet.OscPacket(data).messages)
         except osc_packet.ParseError as exc:
             self.errors("malformed packet", f"malformed OSC packet ({str(exc)[:80]})")
             return self._one_error("malformed OSC packet", client_address)
@@ -294,10 +436,20 @@ class _Dispatcher(Dispatcher):
             self.errors("malformed packet", f"malformed OSC packet ({type(exc).__name__})")
             return self._one_error("malformed OSC packet", client_address)
         replies, failed = [], []  # replies already charged to the sender; error texts
-        for m in messages:
+        for tm in messages:
+            m = tm.message
             if m.address in QUERIES and not self._may_reply(replies, client_address):
                 continue
-            r = apply_message(self.ctx, m.address, m.params, self.errors)
+            frame, ahead = None, tm.time - arrived
+            if ahead > AHEAD_EPS_S and m.address in SCHEDULABLE:
+                if ahead > MAX_AHEAD_S:
+                    text = (f"{m.address}: timetag {ahead:.1f} s ahead; at most "
+                            f"{MAX_AHEAD_S:g} s")
+                    self.errors("too far ahead", text)
+                    failed.append(text)
+                    continue
+                frame = self.ctx.frame_at(tm.time) if self.ctx.frame_at else None
+            r = apply_message(self.ctx, m.address, m.params, self.errors, frame)
             if r is None:
                 continue
             if r[0] == ERROR:

@@ -51,7 +51,7 @@ class GeneratorThread:
             if spec is not None:
                 self.mailbox.put(spec)
                 continue
-            idle = 1.0 / JITTER_HZ if state.controls().entropy > 0.0 else 1.0
+            idle = 1.0 / JITTER_HZ if state.controls().entropy_total > 0.0 else 1.0
             if self.gen.glide.moving(time.monotonic()):
                 idle = self.gen.min_interval
             with state.changed:

@@ -1,8 +1,10 @@
-"""The voice thread: the newest image -> voice hops -> soxr -> the JACK ring at its target fill.
+"""The voice thread: the newest image -> voice hops -> soxr -> + note voices -> the JACK ring.
 
 It reconnects with the JACK output (a new ring: new rate, fresh resampler and output stage),
 follows JACK's realtime priority, keeps the adaptive queue target, converts new images block by
-block while the ring allows and applies control changes.
+block while the ring allows and applies control changes.  Each block it writes knows the JACK
+frame it will play at (:meth:`bridge.jack.audio_out.RingBuffer.frame_of`), so queued note events
+start at their sample and scheduled messages apply at the block holding their time.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from bridge.jack.audio_out import JackOutput
 from bridge.jack.rt_priority import make_thread_normal, make_thread_realtime, thread_policy
 from bridge.mailbox import Mailbox
 from bridge.synth.state import SynthState
-from engine.synth.bandpass import OutputStage
+from engine.synth.events import EventQueue, split_due
 from engine.synth.queue_target import QueueTarget
+from engine.synth.stereo import DroneWidener, StereoStage
 
 log = logging.getLogger("latent_resonance.synth")
 
@@ -45,8 +48,17 @@ class VoiceRunner:
     """
 
     def __init__(self, voice, state: SynthState, mailbox: Mailbox, out: JackOutput,
-                 buffer_ms: float, realtime: bool = True, buffer_max_ms: float | None = None):
+                 buffer_ms: float, realtime: bool = True, buffer_max_ms: float | None = None,
+                 make_notes=None, events: EventQueue | None = None, call=None, midi=None,
+                 image=None):
         self.voice, self.state, self.mailbox, self.out = voice, state, mailbox, out
+        #: ``make_notes(rate)`` -> a NoteEngine at the JACK rate (None: no notes);
+        #: ``events``: the queue of note events and scheduled messages on JACK's frame clock;
+        #: ``call(path, args)`` applies a scheduled message; ``midi``: a
+        #: :class:`bridge.midi.synth_in.MidiInput` fed with the JACK port's events
+        self.make_notes, self.events, self.call, self.midi = make_notes, events, call, midi
+        self.notes = None
+        self._image = image  # the newest image (a new note engine starts from it)
         self.queue = QueueTarget(buffer_ms, buffer_ms if buffer_max_ms is None
                                  else max(buffer_ms, buffer_max_ms))
         self.realtime = bool(realtime)
@@ -119,7 +131,13 @@ class VoiceRunner:
                 ring = r
                 resampler = (soxr.ResampleStream(sr, ring.rate, 1, dtype="float32",
                                                  quality="HQ") if ring.rate != sr else None)
-                stage, last_c = OutputStage(ring.rate), None
+                stage, last_c = StereoStage(ring.rate), None
+                widener, drone_g = DroneWidener(ring.rate), None
+                if self.make_notes is not None and (self.notes is None
+                                                    or self.notes.sr != ring.rate):
+                    self.notes = self.make_notes(ring.rate)
+                    if self._image is not None:
+                        self.notes.set_image(self._image)
                 pending = np.zeros(0, dtype=np.float32)
                 underruns = ring.underruns
             block = max(64, self.out.blocksize)  # (JACK may change its period at run time)
@@ -147,12 +165,11 @@ class VoiceRunner:
                 waited += 1
                 if _converted(incoming, ring, target, urgent=waited > INCOMING_MAX_WAIT):
                     self.voice.set_spectrogram(incoming.spec, incoming.linear)
+                    self._image = incoming.spec
+                    if self.notes is not None:
+                        self.notes.set_image(incoming.spec)
                     incoming = None
                     self.images += 1
-            c = self.state.controls()
-            if c is not last_c:
-                self.voice.apply(c, stage)
-                last_c = c
             if len(pending) < block:
                 y = self.voice.voice_hop()
                 if resampler is not None:
@@ -168,11 +185,57 @@ class VoiceRunner:
                 time.sleep(0.001)
                 rested = time.perf_counter()
                 continue
-            ring.write(stage.process(pending[:n]))
+            # events of this block: MIDI from the JACK port (its frames, played a fixed
+            # latency later, so their spacing is kept), then what is due in the queue
+            start = ring.frame_of(ring.written)
+            if self.midi is not None:
+                self.midi.drain(self.out.midi_events, target)
+            note_events = ()
+            if self.events is not None:
+                due = (self.events.due(start, start + n) if start is not None
+                       else self.events.due(-1, 0))
+                if due:
+                    note_events = split_due(due, self.notes or _NO_NOTES, self.call)
+            c = self.state.controls()
+            if c is not last_c:
+                self.voice.apply(c, stage)
+                widener.width = c.width
+                if self.notes is not None:
+                    _apply_notes(self.notes, c)
+                last_c = c
+            g1 = 1.0 if c.drone else 0.0
+            dry = pending[:n]
+            if drone_g is not None and g1 != drone_g:  # fade the drone in or out over a block
+                dry = dry * np.linspace(drone_g, g1, n + 1, dtype=np.float32)[1:]
+            elif g1 == 0.0:
+                dry = np.zeros_like(dry)
+            drone_g = g1
+            mix = widener.process(dry)
+            if self.notes is not None:
+                mix += self.notes.render(n, note_events)
+            ring.write(stage.process(mix))
             pending = pending[n:]
             if not ring.primed and ring.fill >= target:
                 ring.primed = True
             self.busy_s += time.perf_counter() - t0
+
+
+class _NoNotes:
+    """Stands in for a note engine where there is none (events for it are dropped)."""
+
+    def __getattr__(self, name):
+        return lambda *a: None
+
+
+_NO_NOTES = _NoNotes()
+
+
+def _apply_notes(notes, c) -> None:
+    """Push a controls snapshot into the note engine."""
+    notes.set_envelope(*c.envelope)
+    notes.set_voices(c.voices)
+    notes.set_bend(c.bend)
+    notes.width, notes.speed, notes.clarity = c.width, c.speed, c.clarity
 
 
 def _converted(incoming, ring, target: int, urgent: bool) -> bool:

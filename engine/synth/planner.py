@@ -23,6 +23,12 @@ JITTER_HZ = 4.0
 CONTROL_EPS = 0.02
 
 
+def _entropy(c) -> float:
+    """The entropy a controls snapshot asks for (``entropy_total`` where it has one: the
+    face's entropy plus the mod wheel's)."""
+    return getattr(c, "entropy_total", c.entropy)
+
+
 class LatentGenerator:
     """Turns the state's latent target into spectrograms, only when needed.
 
@@ -61,10 +67,10 @@ class LatentGenerator:
             return True
         if not self._at_target:  # a glide shorter than the pass interval ended between passes
             return True
-        if c.entropy > 0.0 and now - self._jitter_t >= 1.0 / JITTER_HZ:
+        if _entropy(c) > 0.0 and now - self._jitter_t >= 1.0 / JITTER_HZ:
             return True
         le, lc = self._last_inputs
-        return abs(c.entropy - le) > CONTROL_EPS or abs(c.clarity - lc) > CONTROL_EPS
+        return abs(_entropy(c) - le) > CONTROL_EPS or abs(c.clarity - lc) > CONTROL_EPS
 
     def wait_s(self, now: float) -> float:
         """Seconds until a pass may run (0 when allowed now)."""
@@ -83,7 +89,7 @@ class LatentGenerator:
         c = self.state.controls()
         z = self.glide.position(now)
         self._at_target = not self.glide.moving(now)
-        scale = entropy_jitter_scale(c.entropy)
+        scale = entropy_jitter_scale(_entropy(c))
         if scale > 0.0:
             if now - self._jitter_t >= 1.0 / JITTER_HZ:
                 # Ornstein-Uhlenbeck step: a smooth walk with unit stationary variance
@@ -91,9 +97,9 @@ class LatentGenerator:
                     self.state.z_dim)).astype(np.float32)
                 self._jitter_t = now
             z = z + scale * self._jitter
-        psi, noise = generator_inputs(c.clarity, c.entropy)
+        psi, noise = generator_inputs(c.clarity, _entropy(c))
         self._last_pass = now
-        self._last_inputs = (c.entropy, c.clarity)
+        self._last_inputs = (_entropy(c), c.clarity)
         self.passes += 1
         return z, psi, noise, dict(self._directions) or None
 

@@ -1,0 +1,410 @@
+"""Note voices: the played note's harmonic series on the generator's spectral envelope.
+
+A mel image cannot carry a pitch (at 128 bands one band is 25.8 Hz wide below 1 kHz, 163 cents
+at C4), so a note voice does not reconstruct phases at all: it sounds the harmonics k·f0 of the
+note (f0 = A4·2^((n−69)/12)·2^(bend/12)) up to the image's top frequency, each with the
+amplitude the generated image has at that frequency, and a phase it accumulates itself.  The
+pitch is therefore exact, whatever the latent, and a note needs no look-ahead: it sounds from
+the sample it starts at.
+
+How one block is made (hand-written: no library does band-limited additive synthesis with a
+spectral envelope that changes per block): the harmonic amplitudes at the block's end are laid
+into one period of a wavetable (an inverse real FFT of ``TABLE`` points, fixed phases per
+harmonic), and the block reads the previous table and this one at the note's phase, crossfading
+linearly -- which is exactly additive synthesis with every partial's amplitude ramped linearly
+over the block.  The table holds only partials below the image's top frequency (and below 0.45
+of the output rate), so nothing aliases, and bend rebuilds it every block.
+
+What acts on a note (docs/synth.md, "Notes"):
+
+* the image (latent, entropy jitter, clarity's truncation): the amplitudes, from the column
+  under the note's own playhead, which starts at column 0 on note-on and moves at ``speed``;
+* clarity: also sharpens the envelope's peaks as it does for the drone;
+* velocity v: level × v² and brightness (partials above 1 kHz lose (1 − v)·6 dB per octave);
+* band and gain: the output stage after the mix, as for the drone.
+
+Levels: a note at velocity 1 has ``NOTE_LEVEL`` RMS at its image's loudest column, whatever
+its pitch (the amplitudes are normalised per note and image, so loudness is even across the
+keyboard); the limiter of the output stage is the last resort.
+
+Events (note on/off, bend, envelope, sustain, ...) are applied at a sample offset inside the
+block being rendered: :meth:`NoteEngine.render` splits the block there.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+#: points in one wavetable period (harmonics up to TABLE/2 - 1)
+TABLE = 4096
+#: RMS of a note at velocity 1 at its image's loudest column (full scale 1.0)
+NOTE_LEVEL = 0.15
+#: fastest attack and release (s): shorter ramps would click
+MIN_ATTACK_S = 0.002
+MIN_RELEASE_S = 0.005
+#: a stolen voice fades over this long (s)
+STEAL_S = 0.005
+#: a released voice is dropped once its level is below this
+SILENT = 1e-4
+#: voice count range and default
+MAX_VOICES = 16
+DEFAULT_VOICES = 8
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """ADSR: attack (s, linear rise), decay (s, exponential fall to sustain, 95 % there at
+    ``decay``), sustain level 0..1, release (s, exponential, −60 dB at ``release``)."""
+
+    attack: float = 0.01
+    decay: float = 0.3
+    sustain: float = 0.7
+    release: float = 0.4
+
+    def clamped(self) -> "Envelope":
+        return Envelope(max(MIN_ATTACK_S, min(float(self.attack), 30.0)),
+                        max(0.001, min(float(self.decay), 30.0)),
+                        min(max(float(self.sustain), 0.0), 1.0),
+                        max(MIN_RELEASE_S, min(float(self.release), 30.0)))
+
+
+def note_hz(note: float, tuning: float = 440.0, bend: float = 0.0) -> float:
+    """The fundamental of MIDI ``note`` (fractional allowed) at A4 = ``tuning`` Hz, bent by
+    ``bend`` semitones."""
+    return float(tuning) * 2.0 ** ((float(note) + float(bend) - 69.0) / 12.0)
+
+
+def _phases() -> np.ndarray:
+    # Fixed per-harmonic phases, independent of pitch and partial count (so a table rebuilt for
+    # a bent pitch lines up with the previous one): Schroeder's low-crest-factor phases for a
+    # 64-partial reference, which keep the peak of a rich note near 3x its RMS.
+    k = np.arange(TABLE // 2 + 1, dtype=np.float64)
+    return np.exp(1j * (-np.pi * k * (k - 1) / 64.0 - np.pi / 2))
+
+
+_PHASES = _phases()
+
+
+class SpectralEnvelope:
+    """A generated image as a spectral envelope: dB per mel band per column, and where the
+    bands sit in Hz.  ``spec`` (n_mels, frames) in [-1, 1], row 0 the lowest band."""
+
+    def __init__(self, spec: np.ndarray, centres_hz: np.ndarray, top_db: float):
+        spec = np.asarray(spec, dtype=np.float32)
+        self.db = (spec + 1.0) * (0.5 * top_db) - top_db  # power dB relative to the maximum
+        self.centres = np.asarray(centres_hz, dtype=np.float64)
+        self.frames = int(spec.shape[1])
+        loop_xfade = min(8, self.frames // 4)  # as the drone's voice loops (engine.spectral.voice)
+        self.loop = max(1, self.frames - loop_xfade)
+
+    def magnitudes(self, freqs: np.ndarray) -> np.ndarray:
+        """Linear magnitudes (len(freqs), frames) at ``freqs`` Hz, interpolated between bands
+        in dB (flat beyond the outermost band centres)."""
+        b = np.interp(freqs, self.centres, np.arange(len(self.centres), dtype=np.float64))
+        i0 = np.minimum(b.astype(np.int64), len(self.centres) - 2)
+        w = (b - i0)[:, None]
+        d = self.db[i0] * (1.0 - w) + self.db[i0 + 1] * w
+        return np.power(10.0, d / 20.0)
+
+
+class NoteVoice:
+    """One sounding note: pitch, phase, envelope state, playhead and pan."""
+
+    __slots__ = ("note", "velocity", "phase", "level", "stage", "held", "sustained", "age",
+                 "pos", "freq", "prev_table", "mags", "mags_f0", "scale", "env", "pan",
+                 "release_s", "image", "gains")
+
+    def __init__(self, note: float, velocity: float, age: int, env: Envelope, pan: float):
+        self.note, self.velocity, self.age = float(note), float(velocity), age
+        self.phase = 0.0  # cycles
+        self.level = 0.0
+        self.stage = "attack"  # attack, decay, sustain, release
+        self.held, self.sustained = True, False
+        self.pos = 0.0  # playhead in image columns
+        self.freq = 0.0  # the fundamental at the end of the last block (0: not yet sounded)
+        self.prev_table: np.ndarray | None = None
+        self.mags = None  # (K, frames) magnitudes at the harmonics of mags_f0
+        self.mags_f0 = 0.0
+        self.scale = 1.0
+        self.env = env
+        self.pan = float(pan)
+        self.release_s = env.release
+        self.image = None  # the envelope the magnitudes were taken from
+        self.gains = None  # (left, right) at the end of the last block
+
+    @property
+    def releasing(self) -> bool:
+        return self.stage == "release"
+
+
+class NoteEngine:
+    """Polyphonic note voices, rendered in stereo blocks at ``sample_rate``.
+
+    ``centres_hz``: the mel bands' centre frequencies of the generator's images; ``top_db``:
+    their dB range; ``top_hz``: the highest partial (the image's top frequency); ``column_s``:
+    seconds per image column.  :func:`for_codec` builds one for a codec.
+    """
+
+    def __init__(self, sample_rate: float, centres_hz: np.ndarray, top_db: float = 80.0,
+                 top_hz: float | None = None, tuning: float = 440.0,
+                 column_s: float = 512 / 22050):
+        self.sr = float(sample_rate)
+        self.column_s = float(column_s)  # seconds per image column (the codec's hop / rate)
+        self.centres = np.asarray(centres_hz, dtype=np.float64)
+        self.top_db = float(top_db)
+        nyq = 0.45 * self.sr
+        self.top_hz = min(float(top_hz), nyq) if top_hz else nyq
+        self.tuning = float(tuning)
+        self.voices: list[NoteVoice] = []
+        self.max_voices = DEFAULT_VOICES
+        self.envelope = Envelope()
+        self.bend = 0.0  # semitones (target)
+        self._bend_now = 0.0  # semitones (reached at the end of the last block)
+        self.width = 0.5
+        self.speed = 1.0
+        self.clarity = 0.0
+        self.sustain_pedal = False
+        self._image: SpectralEnvelope | None = None
+        self._age = 0
+        self.started = 0  # note-ons so far
+        self.stolen = 0  # voices stolen so far
+
+    # ---------------------------------------------------------------- inputs
+    def set_image(self, spec: np.ndarray) -> None:
+        """A new generated image: every note follows it from the next block."""
+        self._image = SpectralEnvelope(spec, self.centres, self.top_db)
+
+    def note_on(self, note: float, velocity: float) -> None:
+        """Start ``note`` (MIDI number, fractional allowed) at ``velocity`` 0..1; velocity 0 is
+        a note-off.  A note already sounding is retriggered from its current level."""
+        velocity = min(max(float(velocity), 0.0), 1.0)
+        if velocity <= 0.0:
+            self.note_off(note)
+            return
+        self.started += 1
+        self._age += 1
+        for v in self.voices:  # the same note again: retrigger it from where it is
+            if v.note == note and v.release_s != STEAL_S:
+                v.velocity, v.age, v.env = velocity, self._age, self.envelope
+                v.stage, v.held, v.sustained = "attack", True, False
+                return
+        while self._counted() >= self.max_voices:
+            self._steal()
+        self.voices.append(NoteVoice(note, velocity, self._age, self.envelope, _pan(note)))
+
+    def note_off(self, note: float) -> None:
+        """Release every voice of ``note`` (held on while the sustain pedal is down)."""
+        for v in self.voices:
+            if v.note == note and v.held:
+                v.held = False
+                if self.sustain_pedal:
+                    v.sustained = True
+                else:
+                    self._release(v)
+
+    def set_sustain(self, down: bool) -> None:
+        """The sustain pedal: while down, note-offs hold; lifting it releases those notes."""
+        self.sustain_pedal = bool(down)
+        if not self.sustain_pedal:
+            for v in self.voices:
+                if v.sustained:
+                    v.sustained = False
+                    self._release(v)
+
+    def panic(self) -> None:
+        """Release every voice (with its release time) and lift the pedal."""
+        self.sustain_pedal = False
+        for v in self.voices:
+            v.held = v.sustained = False
+            self._release(v)
+
+    def set_voices(self, n: int) -> None:
+        """Polyphony 1..16; voices over the new count are stolen (oldest released first)."""
+        self.max_voices = min(max(int(n), 1), MAX_VOICES)
+        while self._counted() > self.max_voices:
+            self._steal()
+
+    def set_envelope(self, attack: float, decay: float, sustain: float, release: float) -> None:
+        """The envelope of notes started from now on (and the release of those released)."""
+        self.envelope = Envelope(attack, decay, sustain, release).clamped()
+
+    def set_bend(self, semitones: float) -> None:
+        self.bend = float(semitones)
+
+    @property
+    def sounding(self) -> int:
+        """Voices making sound now (held, sustained or releasing)."""
+        return len(self.voices)
+
+    def _counted(self) -> int:
+        return sum(1 for v in self.voices if v.release_s != STEAL_S)
+
+    def _release(self, v: NoteVoice) -> None:
+        if v.stage != "release":
+            v.stage = "release"
+            v.release_s = self.envelope.release
+
+    def _steal(self) -> None:
+        live = [v for v in self.voices if v.release_s != STEAL_S]
+        if not live:
+            return
+        released = [v for v in live if v.releasing]
+        victim = min(released or live, key=lambda v: v.age)
+        victim.stage, victim.held, victim.sustained = "release", False, False
+        victim.release_s = STEAL_S
+        self.stolen += 1
+
+    # ---------------------------------------------------------------- audio
+    def render(self, n: int, events=()) -> np.ndarray:
+        """``n`` samples (n, 2) float32 of every note voice; ``events``: (offset, callable)
+        pairs sorted by offset, each called (no arguments) at that sample of the block."""
+        out = np.zeros((int(n), 2), dtype=np.float32)
+        start = 0
+        for offset, apply in events:
+            offset = min(max(int(offset), start), n)
+            if offset > start:
+                self._render_into(out[start:offset])
+                start = offset
+            apply()
+        if start < n:
+            self._render_into(out[start:])
+        return out
+
+    def _render_into(self, out: np.ndarray) -> None:
+        n = len(out)
+        if n == 0:
+            return
+        bend0, bend1 = self._bend_now, self.bend
+        self._bend_now = bend1
+        if not self.voices or self._image is None:
+            return
+        keep = []
+        for v in self.voices:
+            if self._render_voice(v, out, n, bend0, bend1):
+                keep.append(v)
+        self.voices = keep
+
+    def _render_voice(self, v: NoteVoice, out: np.ndarray, n: int, bend0: float,
+                      bend1: float) -> bool:
+        """Add ``n`` samples of ``v`` to ``out``; False once the voice has gone silent."""
+        img = self._image
+        f1 = note_hz(v.note, self.tuning, bend1)
+        f0 = note_hz(v.note, self.tuning, bend0) if v.freq else f1
+        if v.mags is None or v.image is not img or abs(math.log2(f1 / v.mags_f0)) > 1 / 24:
+            self._take_image(v, img, f1)
+        # the playhead moves through the image's columns at ``speed`` (as the drone's does)
+        v.pos = (v.pos + self.speed * n / self._hop_samples()) % img.loop
+        table = self._table(v, f1)
+        prev = v.prev_table if v.prev_table is not None else table
+        v.prev_table, v.freq = table, f1
+        # phase: the frequency ramps linearly over the block from its previous value
+        inc = np.linspace(f0, f1, n + 1)[1:] / self.sr
+        ph = v.phase + np.cumsum(inc)
+        v.phase = float(ph[-1] % 1.0)
+        x = (ph % 1.0) * TABLE
+        i0 = x.astype(np.int64)
+        fr = (x - i0).astype(np.float32)
+        a = prev[i0] + fr * (prev[i0 + 1] - prev[i0])
+        b = table[i0] + fr * (table[i0 + 1] - table[i0])
+        r = np.arange(1, n + 1, dtype=np.float32) / n
+        y = a + r * (b - a)
+        env, alive = self._envelope(v, n)
+        y *= env * np.float32(v.velocity * v.velocity)
+        th = (1.0 + v.pan * self.width) * math.pi / 4  # equal power, unity at the centre
+        g1 = (math.sqrt(2) * math.cos(th), math.sqrt(2) * math.sin(th))
+        g0 = v.gains or g1
+        v.gains = g1
+        for ch in (0, 1):
+            if g0[ch] == g1[ch]:
+                out[:, ch] += y * np.float32(g1[ch])
+            else:
+                out[:, ch] += y * np.linspace(g0[ch], g1[ch], n + 1, dtype=np.float32)[1:]
+        return alive
+
+    def _hop_samples(self) -> float:
+        return self.column_s * self.sr
+
+    def _take_image(self, v: NoteVoice, img: SpectralEnvelope, f0: float) -> None:
+        k = np.arange(1, max(1, int(self.top_hz // f0)) + 1, dtype=np.float64)
+        m = img.magnitudes(k * f0)  # (K, frames)
+        loudest = float(np.sqrt(np.max(np.sum(m * m, axis=0) / 2.0)))
+        v.mags, v.mags_f0, v.image = m.astype(np.float32), f0, img
+        v.scale = NOTE_LEVEL / loudest if loudest > 0 else 0.0
+        if v.pos >= img.loop:
+            v.pos %= img.loop
+
+    def _table(self, v: NoteVoice, f0: float) -> np.ndarray:
+        """One period (TABLE + 1 points, the first repeated) of the voice's harmonics now."""
+        m = v.mags
+        frames = m.shape[1]
+        c0 = int(v.pos) % frames
+        c1 = (c0 + 1) % frames
+        u = np.float32(v.pos - int(v.pos))
+        a = m[:, c0] * (1 - u) + m[:, c1] * u
+        k = np.arange(1, len(a) + 1)
+        keep = k * f0 <= self.top_hz
+        a = np.where(keep, a, 0.0)
+        rms = float(np.sqrt(np.sum(a * a) / 2.0))
+        if self.clarity > 0.0 and rms > 0.0:  # sharpen the envelope's peaks, keep the level
+            peak = float(a.max())
+            a = a * (a / peak) ** self.clarity
+            r2 = float(np.sqrt(np.sum(a * a) / 2.0))
+            a *= rms / r2 if r2 > 0 else 0.0
+        if v.velocity < 1.0:  # softer notes are darker above 1 kHz
+            octaves = np.log2(np.maximum(k * f0, 1000.0) / 1000.0)
+            a = a * 10.0 ** (-(1.0 - v.velocity) * 6.0 * octaves / 20.0)
+        spec = np.zeros(TABLE // 2 + 1, dtype=np.complex128)
+        spec[1:len(a) + 1] = a * v.scale * _PHASES[1:len(a) + 1] * (TABLE / 2)
+        t = np.fft.irfft(spec, TABLE).astype(np.float32)
+        return np.append(t, t[0])
+
+    def _envelope(self, v: NoteVoice, n: int) -> tuple[np.ndarray, bool]:
+        """Per-sample level over the next ``n`` samples; False once a release has ended."""
+        env = np.empty(n, dtype=np.float32)
+        e = v.env
+        i, lvl, sr = 0, v.level, self.sr
+        while i < n:
+            m = n - i
+            if v.stage == "attack":
+                rate = 1.0 / (e.attack * sr)
+                steps = int(math.ceil((1.0 - lvl) / rate)) if lvl < 1.0 else 0
+                take = min(m, steps)
+                env[i:i + take] = lvl + rate * np.arange(1, take + 1)
+                lvl = min(1.0, lvl + rate * take)
+                i += take
+                if take == steps:
+                    v.stage, lvl = "decay", 1.0
+            elif v.stage == "decay" or v.stage == "sustain":
+                tau = e.decay * sr / 3.0
+                d = np.exp(-np.arange(1, m + 1) / tau)
+                env[i:] = e.sustain + (lvl - e.sustain) * d
+                lvl = float(env[-1])
+                i = n
+            else:  # release: −60 dB over release_s
+                tau = v.release_s * sr / 6.9
+                env[i:] = lvl * np.exp(-np.arange(1, m + 1) / tau)
+                lvl = float(env[-1])
+                i = n
+        v.level = lvl
+        return env, not (v.stage == "release" and lvl < SILENT)
+
+
+def for_codec(codec, sample_rate: float, tuning: float = 440.0) -> NoteEngine:
+    """A :class:`NoteEngine` for images of ``codec`` (a CodecParams), output at ``sample_rate``."""
+    import librosa
+
+    centres = librosa.mel_frequencies(codec.n_mels + 2, fmin=codec.fmin, fmax=codec.fmax_hz)[1:-1]
+    return NoteEngine(sample_rate, centres, codec.top_db, codec.fmax_hz, tuning,
+                      codec.hop_length / codec.sr)
+
+
+def _pan(note: float) -> float:
+    """A note's place in the stereo field at full width: C2 hard left .. C6 hard right."""
+    return min(max((float(note) - 60.0) / 24.0, -1.0), 1.0)
+
+
+def with_envelope(env: Envelope, **kw) -> Envelope:
+    return replace(env, **kw).clamped()

@@ -1,0 +1,61 @@
+"""Stereo: the drone widened without losing mono, and the output stage on both channels.
+
+Width w (0..1) acts on two things: the note voices' equal-power pan positions
+(:mod:`engine.synth.notes`) and the drone, which is mono from the phase reconstruction.  The
+drone is widened mid/side: left = d + g·s, right = d − g·s, where s is d delayed by
+``DELAY_S`` and g = ``SIDE_GAIN``·w (Lauridsen's pseudo-stereo).  Left + right is exactly 2d, so
+the mono sum is the mono drone, whatever the width; at width 0 both channels are d.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.synth.bandpass import OutputStage
+
+#: the side signal's delay (s) and its level at full width
+DELAY_S = 0.011
+SIDE_GAIN = 0.7
+
+
+class DroneWidener:
+    """Mono drone -> (n, 2), decorrelated by ``width``; width changes ramp over one block."""
+
+    def __init__(self, sample_rate: float):
+        self.delay = max(1, int(round(DELAY_S * sample_rate)))
+        self._hist = np.zeros(self.delay, dtype=np.float32)
+        self.width = 0.0
+        self._g = 0.0
+
+    def process(self, d: np.ndarray) -> np.ndarray:
+        d = np.asarray(d, dtype=np.float32)
+        n = len(d)
+        buf = np.concatenate([self._hist, d])
+        s = buf[:n]  # d delayed by ``delay`` samples
+        self._hist = buf[-self.delay:].copy()
+        g1 = SIDE_GAIN * float(self.width)
+        g = (np.float32(g1) if g1 == self._g
+             else np.linspace(self._g, g1, n + 1, dtype=np.float32)[1:])
+        self._g = g1
+        out = np.empty((n, 2), dtype=np.float32)
+        out[:, 0] = d + g * s
+        out[:, 1] = d - g * s
+        return out
+
+
+class StereoStage:
+    """The output stage (band-pass, gain, limiter) on each of two channels, same settings."""
+
+    def __init__(self, sample_rate: float):
+        self.stages = (OutputStage(sample_rate), OutputStage(sample_rate))
+
+    def set(self, low_hz: float, high_hz: float, gain_db: float) -> None:
+        for s in self.stages:
+            s.set(low_hz, high_hz, gain_db)
+
+    def process(self, x: np.ndarray) -> np.ndarray:
+        """``x`` (n, 2) -> (n, 2) float32."""
+        out = np.empty((len(x), 2), dtype=np.float32)
+        for ch, s in enumerate(self.stages):
+            out[:, ch] = s.process(np.ascontiguousarray(x[:, ch]))
+        return out
