@@ -32,3 +32,4 @@ def checkpoint_arg(args) -> Path:
 
 #: The bundled real face performance, recorded by the face engine from the test clips.
 DEMO_RECORDING = PACKAGE_DATA / "face_performance.jsonl"
+DEMO_PHRASE = PACKAGE_DATA / "demo_phrase.mid"

@@ -16,11 +16,16 @@ import numpy as np
 from bridge.errors import BridgeError, InputError
 from bridge.jsonl import iter_jsonl
 from bridge.osc.out import face_messages
-from bridge.osc.server import ErrorLog, OscContext, apply_message
+from bridge.osc.server import SCHEDULABLE, ErrorLog, OscContext, apply_message, run_scheduled
 from bridge.synth.generator_process import SWITCH_INTERVAL_S, GeneratorProcess
 from engine.synth.planner import LatentGenerator
+from bridge.synth.scenes import SceneStore
 from bridge.synth.state import SynthState
 from engine.synth.chain import VoiceSettings, make_voice
+from engine.synth.events import EventQueue, split_due
+from engine.synth.notes import for_codec
+from engine.synth.stereo import DroneWidener, StereoStage
+from engine.synth.timbre_map import TimbreMap
 
 log = logging.getLogger("latent_resonance.synth")
 
@@ -71,10 +76,41 @@ def load_script(path) -> list[tuple[float, str, tuple]]:
 RENDER_GENERATOR_DELAY_S = 0.1
 
 
+def load_midi(path, offset_s: float = 0.0) -> list[tuple[float, str, tuple]]:
+    """A standard MIDI file as timed OSC messages (every channel): notes with velocity, pitch
+    bend (±2 semitones), the sustain pedal applied to the note-offs.  InputError for a file
+    that is not MIDI."""
+    import mido
+
+    try:
+        mid = mido.MidiFile(str(path))
+    except (OSError, ValueError, EOFError, KeyError, IndexError) as exc:
+        raise InputError(f"{path} is not a readable MIDI file ({exc})") from None
+    out, t, pedal, held = [], offset_s, False, []
+    for msg in mid:  # (merged tracks, times in seconds)
+        t += msg.time
+        if msg.type == "note_on" and msg.velocity > 0:
+            out.append((t, "/lr/note/on", (float(msg.note), msg.velocity / 127.0)))
+        elif msg.type in ("note_on", "note_off"):
+            if pedal:
+                held.append(float(msg.note))
+            else:
+                out.append((t, "/lr/note/off", (float(msg.note),)))
+        elif msg.type == "pitchwheel":
+            out.append((t, "/lr/synth/bend", (msg.pitch / 8192.0 * 2.0,)))
+        elif msg.type == "control_change" and msg.control == 64:
+            pedal = msg.value >= 64
+            if not pedal:
+                out += [(t, "/lr/note/off", (n,)) for n in held]
+                held = []
+    return out
+
+
 def render(ckpt, codec, out_path, duration: float, events=(), seed: int = 0,
            max_rate: float = 15.0, glide_mode: str = "slerp",
            voice_settings: VoiceSettings | None = None, progress=None,
-           generator: GeneratorProcess | None = None) -> dict:
+           generator: GeneratorProcess | None = None, tuning: float = 440.0,
+           map_seed: int = 0, scenes_dir=None) -> dict:
     """Render ``duration`` seconds offline with the daemon's generator and voice.
 
     ``events``: (t seconds, address, args) applied through the same validation and handlers as
@@ -84,7 +120,9 @@ def render(ckpt, codec, out_path, duration: float, events=(), seed: int = 0,
     (inputs read from the state then) is handed to the voice at t +
     ``RENDER_GENERATOR_DELAY_S``, always, so the output does not depend on timing.
     ``generator``: a running :class:`GeneratorProcess` of ``ckpt`` to use (and leave running),
-    e.g. for several renders.  Writes a 24-bit WAV at the model rate; returns stats.
+    e.g. for several renders.  Notes start at their own sample (``t`` × rate), other synth
+    messages apply at the start of the hop holding their time, face messages at the hop.
+    Writes a stereo 24-bit WAV at the model rate; returns stats.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -92,13 +130,24 @@ def render(ckpt, codec, out_path, duration: float, events=(), seed: int = 0,
 
     voice = make_voice(codec, seed, voice_settings)
     sr, hop = int(voice.sample_rate), int(voice.hop)
-    state = SynthState(ckpt.random_latent(seed), nyquist_hz=sr / 2)
+    state = SynthState(ckpt.random_latent(seed), nyquist_hz=sr / 2,
+                       timbre_map=TimbreMap(ckpt.random_latent, map_seed))
     errors = ErrorLog()
+    queue = EventQueue()
     ctx = OscContext(state, ckpt.random_latent,
-                     lambda: (state.z_dim, str(ckpt.name), sr, 0, 0.0, "rendering"),
-                     frozenset(getattr(ckpt, "directions", {}) or {}))
+                     lambda: (state.z_dim, str(ckpt.name), sr, 0, 0.0, "rendering", 0),
+                     frozenset(getattr(ckpt, "directions", {}) or {}), play=queue.push,
+                     scenes=SceneStore(scenes_dir, str(ckpt.name)),
+                     timbres=dict(getattr(ckpt, "timbres", {}) or {}))
+    notes = for_codec(codec, sr, tuning)
+    widener, stage = DroneWidener(sr), StereoStage(sr)
+    drone_g = None
+
+    def call(path, args):
+        run_scheduled(ctx, path, args, errors)
+
     n_hops = int(math.ceil(duration * sr / hop))
-    out = np.zeros(n_hops * hop, dtype=np.float32)
+    out = np.zeros((n_hops * hop, 2), dtype=np.float32)
     events = list(events)
     k_ev, last_c = 0, None
     t_gen = t_voice = t_wait = 0.0  # generator, voice, voice waiting for the generator (s)
@@ -118,7 +167,9 @@ def render(ckpt, codec, out_path, duration: float, events=(), seed: int = 0,
 
         # (the pool only waits on the child process, so the voice renders meanwhile)
         pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="generator"))
-        voice.set_spectrogram(gen.step(0.0))  # the first image, as the daemon has it at start
+        first = gen.step(0.0)  # the first image, as the daemon has it at start
+        voice.set_spectrogram(first)
+        notes.set_image(first)
         t_gen += gen.last_seconds
         for k in range(n_hops):
             now = k * hop / sr
@@ -129,18 +180,32 @@ def render(ckpt, codec, out_path, duration: float, events=(), seed: int = 0,
                 waited += time.perf_counter() - tw
                 t_gen += seconds
                 voice.set_spectrogram(spec)
-            while k_ev < len(events) and events[k_ev][0] <= now:
-                _, path, args = events[k_ev]
-                apply_message(ctx, path, args, errors)
+                notes.set_image(spec)
+            end = (k + 1) * hop
+            while k_ev < len(events) and events[k_ev][0] * sr < end:
+                t, path, args = events[k_ev]
+                frame = int(round(t * sr)) if path in SCHEDULABLE else None
+                apply_message(ctx, path, args, errors, frame)
                 k_ev += 1
+            note_events = split_due(queue.due(k * hop, end), notes, call)
             job = gen.plan(now)
             if job is not None:
                 pending.append((k + delay, pool.submit(timed_run, job)))
             c = state.controls()
             if c is not last_c:
-                voice.apply(c)
+                voice.apply(c, stage)
+                notes.apply(c)
+                widener.width = c.width
                 last_c = c
-            out[k * hop:(k + 1) * hop] = voice.next_hop()
+            dry = voice.voice_hop()
+            g1 = 1.0 if c.drone else 0.0
+            if drone_g is not None and g1 != drone_g:
+                dry = dry * np.linspace(drone_g, g1, hop + 1, dtype=np.float32)[1:]
+            elif g1 == 0.0:
+                dry = np.zeros_like(dry)
+            drone_g = g1
+            mix = widener.process(dry) + notes.render(hop, note_events)
+            out[k * hop:end] = stage.process(mix)
             t_voice += time.perf_counter() - t0 - waited
             t_wait += waited
             if progress is not None:
@@ -153,7 +218,7 @@ def render(ckpt, codec, out_path, duration: float, events=(), seed: int = 0,
                     peak, 20 * math.log10(peak))
     stats = {"seconds": duration, "sample_rate": sr, "generator_passes": gen.passes,
              "generator_s": t_gen, "voice_s": t_voice, "wait_s": t_wait,
-             "bad_messages": errors.count,
+             "bad_messages": errors.count, "notes": notes.started,
              "peak": peak}
     if out_path is None:
         return {**stats, "audio": out}

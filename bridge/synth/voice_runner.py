@@ -201,7 +201,7 @@ class VoiceRunner:
                 self.voice.apply(c, stage)
                 widener.width = c.width
                 if self.notes is not None:
-                    _apply_notes(self.notes, c)
+                    self.notes.apply(c)
                 last_c = c
             g1 = 1.0 if c.drone else 0.0
             dry = pending[:n]
@@ -228,14 +228,6 @@ class _NoNotes:
 
 
 _NO_NOTES = _NoNotes()
-
-
-def _apply_notes(notes, c) -> None:
-    """Push a controls snapshot into the note engine."""
-    notes.set_envelope(*c.envelope)
-    notes.set_voices(c.voices)
-    notes.set_bend(c.bend)
-    notes.width, notes.speed, notes.clarity = c.width, c.speed, c.clarity
 
 
 def _converted(incoming, ring, target: int, urgent: bool) -> bool:

@@ -234,6 +234,14 @@ class NoteEngine:
     def set_bend(self, semitones: float) -> None:
         self.bend = float(semitones)
 
+    def apply(self, c) -> None:
+        """Take a controls snapshot (``attack``/``decay``/``sustain``/``release``, ``voices``,
+        ``bend``, ``width``, ``speed``, ``clarity``)."""
+        self.set_envelope(c.attack, c.decay, c.sustain, c.release)
+        self.set_voices(c.voices)
+        self.set_bend(c.bend)
+        self.width, self.speed, self.clarity = float(c.width), float(c.speed), float(c.clarity)
+
     @property
     def sounding(self) -> int:
         """Voices making sound now (held, sustained or releasing)."""
