@@ -91,7 +91,7 @@
 				"box": {
 					"maxclass": "newobj",
 					"text": "lr.synth.send",
-					"numinlets": 13,
+					"numinlets": 29,
 					"numoutlets": 0,
 					"outlettype": [],
 					"patching_rect": [

@@ -12,7 +12,7 @@
 		"rect": [
 			80.0,
 			80.0,
-			2030.0,
+			4430.0,
 			600.0
 		],
 		"bglocked": 0,
@@ -1162,7 +1162,7 @@
 						30,
 						30
 					],
-					"comment": "/lr/status (no args) ask for status; the reply goes to the sender",
+					"comment": "/lr/note/on (ff) start a voice: MIDI note (fractional = microtonal), velocity 0..1 (0 = note off)",
 					"id": "obj-63"
 				}
 			},
@@ -1178,30 +1178,14 @@
 						140.0,
 						20.0
 					],
-					"text": "/lr/status",
+					"text": "/lr/note/on",
 					"id": "obj-64"
 				}
 			},
 			{
 				"box": {
-					"maxclass": "button",
-					"numinlets": 1,
-					"numoutlets": 1,
-					"outlettype": [
-						"bang"
-					],
-					"patching_rect": [
-						1670.0,
-						110,
-						24,
-						24
-					],
-					"id": "obj-65"
-				}
-			},
-			{
-				"box": {
-					"maxclass": "message",
+					"maxclass": "newobj",
+					"text": "prepend /lr/note/on",
 					"numinlets": 2,
 					"numoutlets": 1,
 					"outlettype": [
@@ -1210,11 +1194,66 @@
 					"patching_rect": [
 						1670.0,
 						440,
-						84.0,
+						140.0,
 						22.0
 					],
-					"text": "/lr/status",
+					"id": "obj-65"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "newobj",
+					"text": "pak f f",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						1670.0,
+						300,
+						61.0,
+						22.0
+					],
 					"id": "obj-66"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "flonum",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						"bang"
+					],
+					"patching_rect": [
+						1670.0,
+						110,
+						70,
+						22.0
+					],
+					"parameter_enable": 0,
+					"id": "obj-67"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "flonum",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						"bang"
+					],
+					"patching_rect": [
+						1670.0,
+						138,
+						70,
+						22.0
+					],
+					"parameter_enable": 0,
+					"id": "obj-68"
 				}
 			},
 			{
@@ -1231,8 +1270,8 @@
 						30,
 						30
 					],
-					"comment": "/lr/state (no args) ask for every current value; the reply goes to the sender",
-					"id": "obj-67"
+					"comment": "/lr/note/off (f) release the voice(s) of that note",
+					"id": "obj-69"
 				}
 			},
 			{
@@ -1247,8 +1286,81 @@
 						140.0,
 						20.0
 					],
-					"text": "/lr/state",
-					"id": "obj-68"
+					"text": "/lr/note/off",
+					"id": "obj-70"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "newobj",
+					"text": "prepend /lr/note/off",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						1820.0,
+						440,
+						140.0,
+						22.0
+					],
+					"id": "obj-71"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "flonum",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						"bang"
+					],
+					"patching_rect": [
+						1820.0,
+						110,
+						70,
+						22.0
+					],
+					"parameter_enable": 0,
+					"minimum": 0,
+					"maximum": 127,
+					"id": "obj-72"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "inlet",
+					"numinlets": 0,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						1970.0,
+						40,
+						30,
+						30
+					],
+					"comment": "/lr/note/panic (no args) release every voice, lift the sustain pedal",
+					"id": "obj-73"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"outlettype": [],
+					"patching_rect": [
+						1970.0,
+						80,
+						140.0,
+						20.0
+					],
+					"text": "/lr/note/panic",
+					"id": "obj-74"
 				}
 			},
 			{
@@ -1260,12 +1372,12 @@
 						"bang"
 					],
 					"patching_rect": [
-						1820.0,
+						1970.0,
 						110,
 						24,
 						24
 					],
-					"id": "obj-69"
+					"id": "obj-75"
 				}
 			},
 			{
@@ -1277,13 +1389,1249 @@
 						""
 					],
 					"patching_rect": [
-						1820.0,
+						1970.0,
+						440,
+						112.0,
+						22.0
+					],
+					"text": "/lr/note/panic",
+					"id": "obj-76"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "inlet",
+					"numinlets": 0,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						2120.0,
+						40,
+						30,
+						30
+					],
+					"comment": "/lr/synth/bend (f) pitch bend of every voice",
+					"id": "obj-77"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"outlettype": [],
+					"patching_rect": [
+						2120.0,
+						80,
+						140.0,
+						20.0
+					],
+					"text": "/lr/synth/bend",
+					"id": "obj-78"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "newobj",
+					"text": "prepend /lr/synth/bend",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						2120.0,
+						440,
+						140.0,
+						22.0
+					],
+					"id": "obj-79"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "flonum",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						"bang"
+					],
+					"patching_rect": [
+						2120.0,
+						110,
+						70,
+						22.0
+					],
+					"parameter_enable": 0,
+					"minimum": -24,
+					"maximum": 24,
+					"id": "obj-80"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"outlettype": [],
+					"patching_rect": [
+						2120.0,
+						470,
+						140.0,
+						20.0
+					],
+					"text": "default 0",
+					"id": "obj-81"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "inlet",
+					"numinlets": 0,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						2270.0,
+						40,
+						30,
+						30
+					],
+					"comment": "/lr/synth/envelope (ffff) note envelope: attack s, decay s, sustain 0..1, release s",
+					"id": "obj-82"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"outlettype": [],
+					"patching_rect": [
+						2270.0,
+						80,
+						140.0,
+						20.0
+					],
+					"text": "/lr/synth/envelope",
+					"id": "obj-83"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "newobj",
+					"text": "prepend /lr/synth/envelope",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						2270.0,
+						440,
+						140.0,
+						22.0
+					],
+					"id": "obj-84"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "newobj",
+					"text": "pak f f f f",
+					"numinlets": 4,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						2270.0,
+						300,
+						89.0,
+						22.0
+					],
+					"id": "obj-85"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "flonum",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						"bang"
+					],
+					"patching_rect": [
+						2270.0,
+						110,
+						70,
+						22.0
+					],
+					"parameter_enable": 0,
+					"id": "obj-86"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "flonum",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						"bang"
+					],
+					"patching_rect": [
+						2270.0,
+						138,
+						70,
+						22.0
+					],
+					"parameter_enable": 0,
+					"id": "obj-87"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "flonum",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						"bang"
+					],
+					"patching_rect": [
+						2270.0,
+						166,
+						70,
+						22.0
+					],
+					"parameter_enable": 0,
+					"id": "obj-88"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "flonum",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						"bang"
+					],
+					"patching_rect": [
+						2270.0,
+						194,
+						70,
+						22.0
+					],
+					"parameter_enable": 0,
+					"id": "obj-89"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"outlettype": [],
+					"patching_rect": [
+						2270.0,
+						470,
+						140.0,
+						20.0
+					],
+					"text": "default 0.01 0.3 0.7 0.4",
+					"id": "obj-90"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "inlet",
+					"numinlets": 0,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						2420.0,
+						40,
+						30,
+						30
+					],
+					"comment": "/lr/synth/voices (i) polyphony; the oldest released voice is stolen first, then the oldest held",
+					"id": "obj-91"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"outlettype": [],
+					"patching_rect": [
+						2420.0,
+						80,
+						140.0,
+						20.0
+					],
+					"text": "/lr/synth/voices",
+					"id": "obj-92"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "newobj",
+					"text": "prepend /lr/synth/voices",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						2420.0,
+						440,
+						140.0,
+						22.0
+					],
+					"id": "obj-93"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "number",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						"bang"
+					],
+					"patching_rect": [
+						2420.0,
+						110,
+						70,
+						22.0
+					],
+					"parameter_enable": 0,
+					"minimum": 1,
+					"maximum": 16,
+					"id": "obj-94"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"outlettype": [],
+					"patching_rect": [
+						2420.0,
+						470,
+						140.0,
+						20.0
+					],
+					"text": "default 8",
+					"id": "obj-95"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "inlet",
+					"numinlets": 0,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						2570.0,
+						40,
+						30,
+						30
+					],
+					"comment": "/lr/synth/drone (i) 1/0 the continuous, note-less voice",
+					"id": "obj-96"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"outlettype": [],
+					"patching_rect": [
+						2570.0,
+						80,
+						140.0,
+						20.0
+					],
+					"text": "/lr/synth/drone",
+					"id": "obj-97"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "newobj",
+					"text": "prepend /lr/synth/drone",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						2570.0,
+						440,
+						140.0,
+						22.0
+					],
+					"id": "obj-98"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "number",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						"bang"
+					],
+					"patching_rect": [
+						2570.0,
+						110,
+						70,
+						22.0
+					],
+					"parameter_enable": 0,
+					"minimum": 0,
+					"maximum": 1,
+					"id": "obj-99"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"outlettype": [],
+					"patching_rect": [
+						2570.0,
+						470,
+						140.0,
+						20.0
+					],
+					"text": "default 1",
+					"id": "obj-100"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "inlet",
+					"numinlets": 0,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						2720.0,
+						40,
+						30,
+						30
+					],
+					"comment": "/lr/synth/width (f) stereo spread (0 = the same on both ports)",
+					"id": "obj-101"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"outlettype": [],
+					"patching_rect": [
+						2720.0,
+						80,
+						140.0,
+						20.0
+					],
+					"text": "/lr/synth/width",
+					"id": "obj-102"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "newobj",
+					"text": "prepend /lr/synth/width",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						2720.0,
+						440,
+						140.0,
+						22.0
+					],
+					"id": "obj-103"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "flonum",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						"bang"
+					],
+					"patching_rect": [
+						2720.0,
+						110,
+						70,
+						22.0
+					],
+					"parameter_enable": 0,
+					"minimum": 0,
+					"maximum": 1,
+					"id": "obj-104"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"outlettype": [],
+					"patching_rect": [
+						2720.0,
+						470,
+						140.0,
+						20.0
+					],
+					"text": "default 0.5",
+					"id": "obj-105"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "inlet",
+					"numinlets": 0,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						2870.0,
+						40,
+						30,
+						30
+					],
+					"comment": "/lr/map/anchor (no args) learn: the latent target (/lr/latent) belongs at the face's current position",
+					"id": "obj-106"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"outlettype": [],
+					"patching_rect": [
+						2870.0,
+						80,
+						140.0,
+						20.0
+					],
+					"text": "/lr/map/anchor",
+					"id": "obj-107"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "button",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						"bang"
+					],
+					"patching_rect": [
+						2870.0,
+						110,
+						24,
+						24
+					],
+					"id": "obj-108"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "message",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						2870.0,
+						440,
+						112.0,
+						22.0
+					],
+					"text": "/lr/map/anchor",
+					"id": "obj-109"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "inlet",
+					"numinlets": 0,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						3020.0,
+						40,
+						30,
+						30
+					],
+					"comment": "/lr/map/clear (no args) forget learned anchors: back to the seeded grid",
+					"id": "obj-110"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"outlettype": [],
+					"patching_rect": [
+						3020.0,
+						80,
+						140.0,
+						20.0
+					],
+					"text": "/lr/map/clear",
+					"id": "obj-111"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "button",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						"bang"
+					],
+					"patching_rect": [
+						3020.0,
+						110,
+						24,
+						24
+					],
+					"id": "obj-112"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "message",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						3020.0,
+						440,
+						105.0,
+						22.0
+					],
+					"text": "/lr/map/clear",
+					"id": "obj-113"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "inlet",
+					"numinlets": 0,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						3170.0,
+						40,
+						30,
+						30
+					],
+					"comment": "/lr/map/amount (f) how far the face moves the latent from the target toward the map's (0 = not at all)",
+					"id": "obj-114"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"outlettype": [],
+					"patching_rect": [
+						3170.0,
+						80,
+						140.0,
+						20.0
+					],
+					"text": "/lr/map/amount",
+					"id": "obj-115"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "newobj",
+					"text": "prepend /lr/map/amount",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						3170.0,
+						440,
+						140.0,
+						22.0
+					],
+					"id": "obj-116"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "flonum",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						"bang"
+					],
+					"patching_rect": [
+						3170.0,
+						110,
+						70,
+						22.0
+					],
+					"parameter_enable": 0,
+					"minimum": 0,
+					"maximum": 1,
+					"id": "obj-117"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"outlettype": [],
+					"patching_rect": [
+						3170.0,
+						470,
+						140.0,
+						20.0
+					],
+					"text": "default 1",
+					"id": "obj-118"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "inlet",
+					"numinlets": 0,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						3320.0,
+						40,
+						30,
+						30
+					],
+					"comment": "/lr/scene/save (s) save latent, controls, envelope and map anchors as a named scene ([A-Za-z0-9_-]{1,64})",
+					"id": "obj-119"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"outlettype": [],
+					"patching_rect": [
+						3320.0,
+						80,
+						140.0,
+						20.0
+					],
+					"text": "/lr/scene/save",
+					"id": "obj-120"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "newobj",
+					"text": "prepend /lr/scene/save",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						3320.0,
+						440,
+						140.0,
+						22.0
+					],
+					"id": "obj-121"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "flonum",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						"bang"
+					],
+					"patching_rect": [
+						3320.0,
+						110,
+						70,
+						22.0
+					],
+					"parameter_enable": 0,
+					"id": "obj-122"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "inlet",
+					"numinlets": 0,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						3470.0,
+						40,
+						30,
+						30
+					],
+					"comment": "/lr/scene/recall (s) restore a named scene (optional second argument: glide seconds)",
+					"id": "obj-123"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"outlettype": [],
+					"patching_rect": [
+						3470.0,
+						80,
+						140.0,
+						20.0
+					],
+					"text": "/lr/scene/recall",
+					"id": "obj-124"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "newobj",
+					"text": "prepend /lr/scene/recall",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						3470.0,
+						440,
+						140.0,
+						22.0
+					],
+					"id": "obj-125"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "flonum",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						"bang"
+					],
+					"patching_rect": [
+						3470.0,
+						110,
+						70,
+						22.0
+					],
+					"parameter_enable": 0,
+					"id": "obj-126"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "inlet",
+					"numinlets": 0,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						3620.0,
+						40,
+						30,
+						30
+					],
+					"comment": "/lr/scene/list (no args) ask for the saved scenes; the reply goes to the sender",
+					"id": "obj-127"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"outlettype": [],
+					"patching_rect": [
+						3620.0,
+						80,
+						140.0,
+						20.0
+					],
+					"text": "/lr/scene/list",
+					"id": "obj-128"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "button",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						"bang"
+					],
+					"patching_rect": [
+						3620.0,
+						110,
+						24,
+						24
+					],
+					"id": "obj-129"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "message",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						3620.0,
+						440,
+						112.0,
+						22.0
+					],
+					"text": "/lr/scene/list",
+					"id": "obj-130"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "inlet",
+					"numinlets": 0,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						3770.0,
+						40,
+						30,
+						30
+					],
+					"comment": "/lr/midi/learn (s) learn: the next MIDI CC moved sets this address (one number argument), scaled from 0..127 to its range",
+					"id": "obj-131"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"outlettype": [],
+					"patching_rect": [
+						3770.0,
+						80,
+						140.0,
+						20.0
+					],
+					"text": "/lr/midi/learn",
+					"id": "obj-132"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "newobj",
+					"text": "prepend /lr/midi/learn",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						3770.0,
+						440,
+						140.0,
+						22.0
+					],
+					"id": "obj-133"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "flonum",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						"bang"
+					],
+					"patching_rect": [
+						3770.0,
+						110,
+						70,
+						22.0
+					],
+					"parameter_enable": 0,
+					"id": "obj-134"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "inlet",
+					"numinlets": 0,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						3920.0,
+						40,
+						30,
+						30
+					],
+					"comment": "/lr/latent/timbre (s) move the latent to a named instrument family of the checkpoint",
+					"id": "obj-135"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"outlettype": [],
+					"patching_rect": [
+						3920.0,
+						80,
+						140.0,
+						20.0
+					],
+					"text": "/lr/latent/timbre",
+					"id": "obj-136"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "newobj",
+					"text": "prepend /lr/latent/timbre",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						3920.0,
+						440,
+						140.0,
+						22.0
+					],
+					"id": "obj-137"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "flonum",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						"bang"
+					],
+					"patching_rect": [
+						3920.0,
+						110,
+						70,
+						22.0
+					],
+					"parameter_enable": 0,
+					"id": "obj-138"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "inlet",
+					"numinlets": 0,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						4070.0,
+						40,
+						30,
+						30
+					],
+					"comment": "/lr/status (no args) ask for status; the reply goes to the sender",
+					"id": "obj-139"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"outlettype": [],
+					"patching_rect": [
+						4070.0,
+						80,
+						140.0,
+						20.0
+					],
+					"text": "/lr/status",
+					"id": "obj-140"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "button",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						"bang"
+					],
+					"patching_rect": [
+						4070.0,
+						110,
+						24,
+						24
+					],
+					"id": "obj-141"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "message",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						4070.0,
+						440,
+						84.0,
+						22.0
+					],
+					"text": "/lr/status",
+					"id": "obj-142"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "inlet",
+					"numinlets": 0,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						4220.0,
+						40,
+						30,
+						30
+					],
+					"comment": "/lr/state (no args) ask for every current value; the reply goes to the sender",
+					"id": "obj-143"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"outlettype": [],
+					"patching_rect": [
+						4220.0,
+						80,
+						140.0,
+						20.0
+					],
+					"text": "/lr/state",
+					"id": "obj-144"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "button",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						"bang"
+					],
+					"patching_rect": [
+						4220.0,
+						110,
+						24,
+						24
+					],
+					"id": "obj-145"
+				}
+			},
+			{
+				"box": {
+					"maxclass": "message",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						4220.0,
 						440,
 						77.0,
 						22.0
 					],
 					"text": "/lr/state",
-					"id": "obj-70"
+					"id": "obj-146"
 				}
 			}
 		],
@@ -1771,31 +3119,7 @@
 			{
 				"patchline": {
 					"source": [
-						"obj-63",
-						0
-					],
-					"destination": [
-						"obj-66",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"source": [
 						"obj-65",
-						0
-					],
-					"destination": [
-						"obj-66",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"source": [
-						"obj-66",
 						0
 					],
 					"destination": [
@@ -1807,11 +3131,59 @@
 			{
 				"patchline": {
 					"source": [
+						"obj-63",
+						0
+					],
+					"destination": [
+						"obj-65",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
 						"obj-67",
 						0
 					],
 					"destination": [
-						"obj-70",
+						"obj-66",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-68",
+						0
+					],
+					"destination": [
+						"obj-66",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-66",
+						0
+					],
+					"destination": [
+						"obj-65",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-71",
+						0
+					],
+					"destination": [
+						"obj-2",
 						0
 					]
 				}
@@ -1823,7 +3195,7 @@
 						0
 					],
 					"destination": [
-						"obj-70",
+						"obj-71",
 						0
 					]
 				}
@@ -1831,7 +3203,631 @@
 			{
 				"patchline": {
 					"source": [
-						"obj-70",
+						"obj-72",
+						0
+					],
+					"destination": [
+						"obj-71",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-73",
+						0
+					],
+					"destination": [
+						"obj-76",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-75",
+						0
+					],
+					"destination": [
+						"obj-76",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-76",
+						0
+					],
+					"destination": [
+						"obj-2",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-79",
+						0
+					],
+					"destination": [
+						"obj-2",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-77",
+						0
+					],
+					"destination": [
+						"obj-79",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-80",
+						0
+					],
+					"destination": [
+						"obj-79",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-84",
+						0
+					],
+					"destination": [
+						"obj-2",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-82",
+						0
+					],
+					"destination": [
+						"obj-84",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-86",
+						0
+					],
+					"destination": [
+						"obj-85",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-87",
+						0
+					],
+					"destination": [
+						"obj-85",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-88",
+						0
+					],
+					"destination": [
+						"obj-85",
+						2
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-89",
+						0
+					],
+					"destination": [
+						"obj-85",
+						3
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-85",
+						0
+					],
+					"destination": [
+						"obj-84",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-93",
+						0
+					],
+					"destination": [
+						"obj-2",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-91",
+						0
+					],
+					"destination": [
+						"obj-93",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-94",
+						0
+					],
+					"destination": [
+						"obj-93",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-98",
+						0
+					],
+					"destination": [
+						"obj-2",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-96",
+						0
+					],
+					"destination": [
+						"obj-98",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-99",
+						0
+					],
+					"destination": [
+						"obj-98",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-103",
+						0
+					],
+					"destination": [
+						"obj-2",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-101",
+						0
+					],
+					"destination": [
+						"obj-103",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-104",
+						0
+					],
+					"destination": [
+						"obj-103",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-106",
+						0
+					],
+					"destination": [
+						"obj-109",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-108",
+						0
+					],
+					"destination": [
+						"obj-109",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-109",
+						0
+					],
+					"destination": [
+						"obj-2",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-110",
+						0
+					],
+					"destination": [
+						"obj-113",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-112",
+						0
+					],
+					"destination": [
+						"obj-113",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-113",
+						0
+					],
+					"destination": [
+						"obj-2",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-116",
+						0
+					],
+					"destination": [
+						"obj-2",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-114",
+						0
+					],
+					"destination": [
+						"obj-116",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-117",
+						0
+					],
+					"destination": [
+						"obj-116",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-121",
+						0
+					],
+					"destination": [
+						"obj-2",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-119",
+						0
+					],
+					"destination": [
+						"obj-121",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-122",
+						0
+					],
+					"destination": [
+						"obj-121",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-125",
+						0
+					],
+					"destination": [
+						"obj-2",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-123",
+						0
+					],
+					"destination": [
+						"obj-125",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-126",
+						0
+					],
+					"destination": [
+						"obj-125",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-127",
+						0
+					],
+					"destination": [
+						"obj-130",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-129",
+						0
+					],
+					"destination": [
+						"obj-130",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-130",
+						0
+					],
+					"destination": [
+						"obj-2",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-133",
+						0
+					],
+					"destination": [
+						"obj-2",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-131",
+						0
+					],
+					"destination": [
+						"obj-133",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-134",
+						0
+					],
+					"destination": [
+						"obj-133",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-137",
+						0
+					],
+					"destination": [
+						"obj-2",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-135",
+						0
+					],
+					"destination": [
+						"obj-137",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-138",
+						0
+					],
+					"destination": [
+						"obj-137",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-139",
+						0
+					],
+					"destination": [
+						"obj-142",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-141",
+						0
+					],
+					"destination": [
+						"obj-142",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-142",
+						0
+					],
+					"destination": [
+						"obj-2",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-143",
+						0
+					],
+					"destination": [
+						"obj-146",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-145",
+						0
+					],
+					"destination": [
+						"obj-146",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-146",
 						0
 					],
 					"destination": [

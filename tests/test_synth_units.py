@@ -158,7 +158,7 @@ def test_packet_framing_checks():
 
 # --- ring buffer, band-pass ---------------------------------------------------------------
 def test_ring_buffer_wraps_and_counts_underruns():
-    r = RingBuffer(1024, 48000)
+    r = RingBuffer(1024, 48000, channels=1)
     out = np.empty(256, np.float32)
     r.read_into(out)
     assert r.underruns == 0 and not out.any()  # not primed yet: silence is not an underrun

@@ -81,6 +81,7 @@ class RingBuffer:
     def write(self, x: np.ndarray) -> int:
         """Append ``x`` (n, channels) (producer side); returns frames written (fewer when
         nearly full)."""
+        x = x.reshape(len(x), -1)  # (a 1-D array for a mono ring)
         n = min(len(x), self.capacity - self.fill)
         if n <= 0:
             return 0
@@ -93,8 +94,10 @@ class RingBuffer:
         return n
 
     def read_into(self, outs) -> None:
-        """Fill each array of ``outs`` (one per channel, consumer side, real-time safe): copy,
-        pad with zeros on underrun."""
+        """Fill each array of ``outs`` (one per channel, consumer side, real-time safe: copy,
+        pad with zeros on underrun; one array alone takes the first channel)."""
+        if isinstance(outs, np.ndarray):
+            outs = (outs,)
         n = len(outs[0])
         avail = self._w - self._r
         take = n if avail >= n else max(0, avail)
