@@ -292,5 +292,6 @@ class SynthState:
                                         self._base.version + 1))
 
 
-#: controls a scene leaves alone: the face mapping switch (a performer's setup, not a sound)
-SCENE_SKIPS = frozenset({"mapping"})
+#: controls a scene leaves alone: the face mapping switch and the mod wheel (a performer's
+#: setup and hands, not the sound)
+SCENE_SKIPS = frozenset({"mapping", "mod_entropy"})

@@ -321,8 +321,10 @@ class NoteEngine:
         y = a + r * (b - a)
         env, alive = self._envelope(v, n)
         y *= env * np.float32(v.velocity * v.velocity)
-        th = (1.0 + v.pan * self.width) * math.pi / 4  # equal power, unity at the centre
-        g1 = (math.sqrt(2) * math.cos(th), math.sqrt(2) * math.sin(th))
+        pan = v.pan * self.width
+        th = (1.0 + pan) * math.pi / 4  # equal power, unity at the centre
+        g1 = ((math.sqrt(2) * math.cos(th), math.sqrt(2) * math.sin(th)) if pan
+              else (1.0, 1.0))  # (cos and sin of pi/4 differ in the last bit)
         g0 = v.gains or g1
         v.gains = g1
         for ch in (0, 1):
