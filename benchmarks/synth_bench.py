@@ -9,6 +9,8 @@ its ports with a JACK capture client and measures, from the moment an OSC messag
 * ``/lr/latent``     -> spectrum closer to the new image's than the old one's (bar: p95 <= 150 ms)
   next to the origin's equivalent: a new image through the whole-image ``spectrogram_to_audio``
   (it must finish before the first sample can play).
+* playing (``--parts notes``, :mod:`notes_bench`): note latency, scheduled-bundle error and
+  jitter, JACK MIDI frame accuracy, CPU at eight voices, a soak.
 * launch -> sound: from starting ``synth`` to its JACK port and to its first non-silent block
   (bar: <= 3 s).
 * real-time factor of generator + voice with 10 latent changes per second (bar: >= 10x): the
@@ -37,6 +39,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))  # the test helpers synth_client, jack_capture
+sys.path.insert(0, str(REPO / "benchmarks"))
 
 from jack_capture import JackCapture  # noqa: E402
 from bridge.paths import DEFAULT_CHECKPOINT  # noqa: E402
@@ -240,8 +243,13 @@ def main() -> int:
     ap.add_argument("--daemon-args", default="", help="extra synth flags, e.g. '--buffer-ms 20'")
     ap.add_argument("--jack-realtime", action="store_true",
                     help="run jackd with -R (JACK's own default) instead of --no-realtime")
-    ap.add_argument("--parts", default="band,gain,latent,origin,rtf",
-                    help="comma-separated subset of band,gain,latent,origin,rtf")
+    ap.add_argument("--parts", default="band,gain,latent,origin,rtf,notes",
+                    help="comma-separated subset of band,gain,latent,origin,rtf,notes "
+                         "(notes: benchmarks/notes_bench.py)")
+    ap.add_argument("--cpu-seconds", type=float, default=60.0,
+                    help="notes: seconds of CPU time measured per configuration")
+    ap.add_argument("--soak-minutes", type=float, default=0.0,
+                    help="notes: minutes of the 4-voice soak (0 = skip)")
     a = ap.parse_args()
     parts = set(a.parts.split(","))
 
@@ -289,6 +297,11 @@ def main() -> int:
             if "latent" in parts:
                 print(f"{'latent latency ratio origin/daemon':<34} p50 "
                       f"{pct(ol, 50) / pct(zl, 50):.1f}x")
+        if "notes" in parts:
+            from notes_bench import run_notes
+
+            print("\n-- playing: notes, scheduled bundles, JACK MIDI, CPU")
+            run_notes(name, a.port, daemon.pid, a.cpu_seconds, a.soak_minutes)
         s = client.status()
         print(f"daemon status after trials: underruns {s['underruns']}, "
               f"reported latency {s['latency_ms']:.1f} ms; load average "

@@ -122,6 +122,22 @@ def test_pd_sender_puts_every_synth_address_on_the_wire(tmp_path):
         "/lr/synth/clarity": ("0.75", [0.75], "f"),
         "/lr/synth/gain": ("-6", [-6.0], "f"),
         "/lr/synth/mapping": ("0", [0], "i"),
+        "/lr/note/on": ("60.5 0.8", [60.5, 0.8], "ff"),
+        "/lr/note/off": ("60.5", [60.5], "f"),
+        "/lr/note/panic": ("bang", [], ""),
+        "/lr/synth/bend": ("-0.5", [-0.5], "f"),
+        "/lr/synth/envelope": ("0.01 0.2 0.7 0.5", [0.01, 0.2, 0.7, 0.5], "ffff"),
+        "/lr/synth/voices": ("6", [6], "i"),
+        "/lr/synth/drone": ("0", [0], "i"),
+        "/lr/synth/width": ("0.75", [0.75], "f"),
+        "/lr/map/anchor": ("bang", [], ""),
+        "/lr/map/clear": ("bang", [], ""),
+        "/lr/map/amount": ("0.5", [0.5], "f"),
+        "/lr/scene/save": ("verse", ["verse"], "s"),
+        "/lr/scene/recall": ("verse", ["verse"], "s"),
+        "/lr/scene/list": ("bang", [], ""),
+        "/lr/midi/learn": ("/lr/synth/clarity", ["/lr/synth/clarity"], "s"),
+        "/lr/latent/timbre": ("cello", ["cello"], "s"),
         "/lr/status": ("bang", [], ""),
         "/lr/state": ("bang", [], ""),
     }
@@ -147,3 +163,23 @@ def test_pd_sender_puts_every_synth_address_on_the_wire(tmp_path):
         tags = "".join("i" if isinstance(p, int) else "s" if isinstance(p, str) else "f"
                        for p in m.params)
         assert tags == types, f"{path}: type tags {tags!r}, the table says {types!r}"
+
+
+def test_pd_play_example_plays_an_arpeggio(tmp_path):
+    """puredata/lr_play.pd, started by its [r lr-play]: notes on and off on the wire."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        pd = start_pd(PD_DIR / "lr_play.pd", tmp_path, f"lr-send-connect 127.0.0.1 {port}",
+                      "lr-play 1")
+        try:
+            msgs = _receive_all(sock, 3.0)
+        finally:
+            pd.stop()
+    log = pd.text()
+    assert not [b for b in BAD if b in log.lower()], log[-2000:]
+    ons = [m.params for m in msgs if m.address == "/lr/note/on"]
+    offs = [m.params[0] for m in msgs if m.address == "/lr/note/off"]
+    assert len(ons) >= 6, (ons, log[-1500:])
+    assert {n for n, _ in ons} <= {57.0, 60.0, 64.0, 69.0} and offs
+    assert all(v == pytest.approx(0.8) for _, v in ons)

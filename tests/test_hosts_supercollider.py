@@ -312,7 +312,7 @@ def test_the_daemon_serves_every_synth_address_over_oscquery(synth_daemon):
             node = node["CONTENTS"][part]
         assert node["FULL_PATH"] == a.path and "TYPE" in node, a.path
         if a.handler == "status":  # the request's node shows the reply: why no sound, say
-            assert node["TYPE"] == "isiifs" and node["VALUE"][-1] == "connected", node
+            assert node["TYPE"] == "isiifsi" and node["VALUE"][-2] == "connected", node
         elif a.types != "f*":
             assert node["TYPE"] == a.types, a.path
         if a.default:
