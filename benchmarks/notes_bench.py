@@ -188,7 +188,7 @@ def run_notes(server, port, daemon_pid, cpu_s=60.0, soak_minutes=0.0) -> None:
 
 
 def main() -> int:
-    from synth_bench import start_daemon, start_jackd
+    from bench_util import start_daemon, start_jackd
 
     from bridge.paths import DEFAULT_CHECKPOINT
 
