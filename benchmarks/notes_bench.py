@@ -114,7 +114,7 @@ def midi_jitter(cap, server, n=12, spacing_frames=12000):
     sender.deactivate()
     sender.close()
     ons = sorted(f for f in sent if (f - start) % spacing_frames == 0)
-    got = [ons[0] + onset(cap, f, cap.rate // 20) for f in ons]
+    got = [f + onset(cap, f, cap.rate // 20) for f in ons]
     d = np.diff(got) - spacing_frames
     return d / cap.rate * 1e3
 
