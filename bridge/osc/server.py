@@ -331,14 +331,14 @@ def apply_message(ctx: OscContext, path: str, args: Iterable, errors: ErrorLog,
         args = check(a, tuple(args), ctx.state.z_dim)
         try:
             if frame is not None and path in SCHEDULABLE and ctx.play is not None:
-                if a.handler in NOTE_HANDLERS:
-                    ctx.frame = frame
-                    try:
+                ctx.frame = frame
+                try:
+                    if a.handler in NOTE_HANDLERS:
                         return HANDLERS[path](ctx, *args)
-                    finally:
-                        ctx.frame = None
-                _play(ctx, ("call", path, args))
-                return None
+                    _play(ctx, ("call", path, args))
+                    return None
+                finally:
+                    ctx.frame = None
             return HANDLERS[path](ctx, *args)
         except BadMessage as exc:  # a handler's own check: name the address
             raise BadMessage(exc.kind, f"{path}: {exc}") from None

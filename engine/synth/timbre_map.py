@@ -21,7 +21,7 @@ import numpy as np
 #: the head angles that span the map's range (degrees), and the RBF width (position units)
 YAW_RANGE_DEG = 30.0
 PITCH_RANGE_DEG = 20.0
-SIGMA = 0.5
+SIGMA = 0.4
 #: learned anchors kept at most (the oldest go first)
 MAX_ANCHORS = 64
 
