@@ -201,3 +201,18 @@ def test_width_zero_is_mono_and_width_spreads_notes(gen, images):
     s1 = w.process(d)
     assert np.allclose(s1[:, 0] + s1[:, 1], 2 * d, atol=1e-5)  # mono-compatible
     assert abs(np.corrcoef(s1[:, 0], s1[:, 1])[0, 1]) < 0.5
+
+
+def test_a_note_with_its_own_image_takes_that_timbre(gen, images):
+    def sound(own):
+        e = engine(gen, images[0], speed=0.0)
+        if own:
+            e.set_note_image(48, images[1])  # as a pitch-conditioned generator answers
+        e.note_on(48, 1.0)
+        return play(e, 1.0)[SR // 2:, 0]
+
+    shared, own = sound(False), sound(True)
+    e = engine(gen, images[1], speed=0.0)
+    e.note_on(48, 1.0)
+    other = play(e, 1.0)[SR // 2:, 0]
+    assert np.allclose(own, other, atol=1e-6) and not np.allclose(own, shared, atol=1e-3)

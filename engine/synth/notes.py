@@ -168,14 +168,26 @@ class NoteEngine:
         self.clarity = 0.0
         self.sustain_pedal = False
         self._image: SpectralEnvelope | None = None
+        self._note_images: dict[float, SpectralEnvelope] = {}
         self._age = 0
         self.started = 0  # note-ons so far
         self.stolen = 0  # voices stolen so far
 
     # ---------------------------------------------------------------- inputs
     def set_image(self, spec: np.ndarray) -> None:
-        """A new generated image: every note follows it from the next block."""
+        """A new generated image: every note follows it from the next block (notes with an
+        image of their own, :meth:`set_note_image`, keep theirs)."""
         self._image = SpectralEnvelope(spec, self.centres, self.top_db)
+
+    def set_note_image(self, note: float, spec: np.ndarray | None) -> None:
+        """The image generated for ``note`` (the request a pitch-conditioned generator
+        answers: note and velocity in, an image for that note out); None returns the note to
+        the shared image.  Unconditioned checkpoints never call this: every note takes its
+        partials' levels from the drone's image."""
+        if spec is None:
+            self._note_images.pop(float(note), None)
+        else:
+            self._note_images[float(note)] = SpectralEnvelope(spec, self.centres, self.top_db)
 
     def note_on(self, note: float, velocity: float) -> None:
         """Start ``note`` (MIDI number, fractional allowed) at ``velocity`` 0..1; velocity 0 is
@@ -298,7 +310,7 @@ class NoteEngine:
     def _render_voice(self, v: NoteVoice, out: np.ndarray, n: int, bend0: float,
                       bend1: float) -> bool:
         """Add ``n`` samples of ``v`` to ``out``; False once the voice has gone silent."""
-        img = self._image
+        img = self._note_images.get(v.note, self._image)
         f1 = note_hz(v.note, self.tuning, bend1)
         f0 = note_hz(v.note, self.tuning, bend0) if v.freq else f1
         if v.mags is None or v.image is not img or abs(math.log2(f1 / v.mags_f0)) > 1 / 24:
