@@ -34,6 +34,11 @@ MAX_BUSY_S = 0.05
 #: hold half its target before it is converted and set anyway
 INCOMING_MAX_WAIT = 4
 
+#: a JACK MIDI event plays the ring's target fill plus this many periods after its frame: the
+#: callback hands it over up to a period late and the voice thread wakes up to one later, and
+#: an event whose block was already written would lose its place in time
+MIDI_MARGIN_PERIODS = 2
+
 
 class VoiceRunner:
     """Voice thread: newest image -> voice hops -> soxr -> the JACK ring at its target fill.
@@ -189,7 +194,7 @@ class VoiceRunner:
             # latency later, so their spacing is kept), then what is due in the queue
             start = ring.frame_of(ring.written)
             if self.midi is not None:
-                self.midi.drain(self.out.midi_events, target)
+                self.midi.drain(self.out.midi_events, target + MIDI_MARGIN_PERIODS * block)
             note_events = ()
             if self.events is not None:
                 due = (self.events.due(start, start + n) if start is not None
