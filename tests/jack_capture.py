@@ -32,14 +32,20 @@ class JackCapture:
         self._stamps = np.zeros((1 << 16, 2), dtype=np.int64)
         self._n_stamps = 0
         self._epoch = float("inf")  # monotonic time of frame 0: the earliest cycle start wins
+        self._window = [float("inf"), float("inf"), 0]  # (this window's min, the last's, n)
         buf, ports, cap, stamps = self._buf, self._ports, self.capacity, self._stamps
 
         def process(frames: int) -> None:
             """Copy the port buffers into the preallocated recording (no allocation of audio)."""
             k = self._n_stamps & 0xFFFF
             lft = self.client.last_frame_time
-            est = time.monotonic() - lft / self.rate
-            self._epoch = min(est, self._epoch + 1e-6)
+            est = time.monotonic() - lft / self.rate  # the earliest of the last 2-4 s wins
+            w = self._window
+            w[0] = min(w[0], est)
+            w[2] += 1
+            if w[2] >= 400:
+                w[1], w[0], w[2] = w[0], float("inf"), 0
+            self._epoch = min(w[0], w[1])
             stamps[k, 0] = lft
             stamps[k, 1] = self.written
             self._n_stamps += 1

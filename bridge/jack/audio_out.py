@@ -27,9 +27,8 @@ from bridge.jack.client import KeptJackClient
 
 log = logging.getLogger("latent_resonance.synth.jack")
 
-#: how far the clock estimate may move later per cycle (s): follows up to ~200 ppm of drift
-#: between the audio clock and the system clock at 256-frame periods
-CLOCK_LEAK_S = 1e-6
+#: process cycles per window of the frame-clock estimate (~2 s at 256 frames / 48 kHz)
+CLOCK_WINDOW = 400
 
 
 class RingBuffer:
@@ -145,8 +144,8 @@ class JackOutput(KeptJackClient):
 
         Only the process callback touches libjack (a call from another thread into a client
         whose server just died can crash), so the callback keeps the monotonic time of frame
-        0, estimated from when its cycles start (the earliest start wins, a cycle is never
-        early); wall clock -> monotonic -> frame.
+        0, estimated from when its cycles start (the earliest start of the last 2-4 s wins: a
+        cycle is never early); wall clock -> monotonic -> frame.
         """
         ring = self.ring
         epoch = self._epoch[0]
@@ -174,7 +173,8 @@ class JackOutput(KeptJackClient):
         midi = self.midi_events
         wrap = [0, 0]  # JACK's frame counter is 32 bits: (high part, last low part)
         epoch = self._epoch = [float("inf")]
-        rate, leak = float(client.samplerate), CLOCK_LEAK_S
+        rate = float(client.samplerate)
+        span = [float("inf"), float("inf"), 0]  # (min of this window, of the last, cycles)
 
         def cycle(frames: int) -> None:
             """Copy only -- no allocation of audio memory, no locks.  Notes the period, which
@@ -187,9 +187,15 @@ class JackOutput(KeptJackClient):
             wrap[1] = low
             frame = wrap[0] + low
             # the monotonic time of frame 0: a cycle starts on time or late, never early, so
-            # the earliest estimate wins; it may creep up by ``leak`` per cycle (clock drift)
+            # the earliest estimate of the last CLOCK_WINDOW..2 x CLOCK_WINDOW cycles wins (a
+            # stray early-looking cycle ages out, and so does clock drift)
             est = time.monotonic() - frame / rate
-            epoch[0] = est if est < epoch[0] + leak else epoch[0] + leak
+            if est < span[0]:
+                span[0] = est
+            span[2] += 1
+            if span[2] >= CLOCK_WINDOW:
+                span[1], span[0], span[2] = span[0], float("inf"), 0
+            epoch[0] = span[0] if span[0] < span[1] else span[1]
             ring.clock = (frame, ring._r)
             ring.read_into((out1.get_array(), out2.get_array()))
             if midi_in is not None:
