@@ -24,7 +24,7 @@ from bridge.synth.state import SynthState
 from engine.synth.chain import VoiceSettings, make_voice
 from engine.synth.events import EventQueue, split_due
 from engine.synth.notes import for_codec
-from engine.synth.stereo import DroneWidener, StereoStage
+from engine.synth.stereo import StereoMix
 from engine.synth.timbre_map import TimbreMap
 
 log = logging.getLogger("latent_resonance.synth")
@@ -140,8 +140,7 @@ def render(ckpt, codec, out_path, duration: float, events=(), seed: int = 0,
                      scenes=SceneStore(scenes_dir, str(ckpt.name)),
                      timbres=dict(getattr(ckpt, "timbres", {}) or {}))
     notes = for_codec(codec, sr, tuning)
-    widener, stage = DroneWidener(sr), StereoStage(sr)
-    drone_g = None
+    mixer = StereoMix(sr)
 
     def call(path, args):
         run_scheduled(ctx, path, args, errors)
@@ -193,19 +192,11 @@ def render(ckpt, codec, out_path, duration: float, events=(), seed: int = 0,
                 pending.append((k + delay, pool.submit(timed_run, job)))
             c = state.controls()
             if c is not last_c:
-                voice.apply(c, stage)
+                voice.apply(c, mixer)
+                mixer.apply(c)
                 notes.apply(c)
-                widener.width = c.width
                 last_c = c
-            dry = voice.voice_hop()
-            g1 = 1.0 if c.drone else 0.0
-            if drone_g is not None and g1 != drone_g:
-                dry = dry * np.linspace(drone_g, g1, hop + 1, dtype=np.float32)[1:]
-            elif g1 == 0.0:
-                dry = np.zeros_like(dry)
-            drone_g = g1
-            mix = widener.process(dry) + notes.render(hop, note_events)
-            out[k * hop:end] = stage.process(mix)
+            out[k * hop:end] = mixer.process(voice.voice_hop(), notes.render(hop, note_events))
             t_voice += time.perf_counter() - t0 - waited
             t_wait += waited
             if progress is not None:

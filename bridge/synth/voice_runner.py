@@ -22,7 +22,7 @@ from bridge.mailbox import Mailbox
 from bridge.synth.state import SynthState
 from engine.synth.events import EventQueue, split_due
 from engine.synth.queue_target import QueueTarget
-from engine.synth.stereo import DroneWidener, StereoStage
+from engine.synth.stereo import StereoMix
 
 log = logging.getLogger("latent_resonance.synth")
 
@@ -114,7 +114,7 @@ class VoiceRunner:
                 self._stop.wait(0.2)
 
     def _loop(self) -> None:
-        ring = resampler = stage = None
+        ring = resampler = mixer = None
         pending = np.zeros(0, dtype=np.float32)  # resampled voice audio not yet staged
         serial, last_c = 0, None
         incoming, waited = None, 0  # a new image being converted before it is set; iterations
@@ -136,8 +136,7 @@ class VoiceRunner:
                 ring = r
                 resampler = (soxr.ResampleStream(sr, ring.rate, 1, dtype="float32",
                                                  quality="HQ") if ring.rate != sr else None)
-                stage, last_c = StereoStage(ring.rate), None
-                widener, drone_g = DroneWidener(ring.rate), None
+                mixer, last_c = StereoMix(ring.rate), None
                 if self.make_notes is not None and (self.notes is None
                                                     or self.notes.sr != ring.rate):
                     self.notes = self.make_notes(ring.rate)
@@ -203,22 +202,13 @@ class VoiceRunner:
                     note_events = split_due(due, self.notes or _NO_NOTES, self.call)
             c = self.state.controls()
             if c is not last_c:
-                self.voice.apply(c, stage)
-                widener.width = c.width
+                self.voice.apply(c, mixer)
+                mixer.apply(c)
                 if self.notes is not None:
                     self.notes.apply(c)
                 last_c = c
-            g1 = 1.0 if c.drone else 0.0
-            dry = pending[:n]
-            if drone_g is not None and g1 != drone_g:  # fade the drone in or out over a block
-                dry = dry * np.linspace(drone_g, g1, n + 1, dtype=np.float32)[1:]
-            elif g1 == 0.0:
-                dry = np.zeros_like(dry)
-            drone_g = g1
-            mix = widener.process(dry)
-            if self.notes is not None:
-                mix += self.notes.render(n, note_events)
-            ring.write(stage.process(mix))
+            notes = self.notes.render(n, note_events) if self.notes is not None else None
+            ring.write(mixer.process(pending[:n], notes))
             pending = pending[n:]
             if not ring.primed and ring.fill >= target:
                 ring.primed = True

@@ -34,7 +34,7 @@ block being rendered: :meth:`NoteEngine.render` splits the block there.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -426,7 +426,3 @@ def for_codec(codec, sample_rate: float, tuning: float = 440.0) -> NoteEngine:
 def _pan(note: float) -> float:
     """A note's place in the stereo field at full width: C2 hard left .. C6 hard right."""
     return min(max((float(note) - 60.0) / 24.0, -1.0), 1.0)
-
-
-def with_envelope(env: Envelope, **kw) -> Envelope:
-    return replace(env, **kw).clamped()

@@ -65,3 +65,39 @@ class StereoStage:
         else:
             out[:, 1] = self.stages[1].process(right)
         return out
+
+
+class StereoMix:
+    """One output block: the drone (faded in or out over a block by ``/lr/synth/drone``,
+    widened) plus the note voices, through the stereo output stage.  The daemon's voice thread
+    and the offline render both mix with it.
+
+    ``set`` is the output stage's (band, gain: what :meth:`engine.synth.chain.VoiceChain.apply`
+    calls); ``apply`` takes width and drone from a controls snapshot.
+    """
+
+    def __init__(self, sample_rate: float):
+        self.widener = DroneWidener(sample_rate)
+        self.stage = StereoStage(sample_rate)
+        self.drone = True
+        self._g: float | None = None  # the drone's gain at the end of the last block
+
+    def set(self, low_hz: float, high_hz: float, gain_db: float) -> None:
+        self.stage.set(low_hz, high_hz, gain_db)
+
+    def apply(self, c) -> None:
+        self.widener.width = float(c.width)
+        self.drone = bool(c.drone)
+
+    def process(self, dry: np.ndarray, notes: np.ndarray | None = None) -> np.ndarray:
+        """``dry``: mono drone block; ``notes``: (n, 2) note voices or None -> (n, 2)."""
+        g1 = 1.0 if self.drone else 0.0
+        if self._g is not None and g1 != self._g:
+            dry = dry * np.linspace(self._g, g1, len(dry) + 1, dtype=np.float32)[1:]
+        elif g1 == 0.0:
+            dry = np.zeros_like(dry)
+        self._g = g1
+        mix = self.widener.process(dry)
+        if notes is not None:
+            mix += notes
+        return self.stage.process(mix)
