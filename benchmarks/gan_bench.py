@@ -1,9 +1,19 @@
-"""Generator benchmark: generation time per image and harmonicity, with in-process baselines.
+"""Generator benchmark: generation time per image, how it sounds next to real instruments,
+harmonicity, with in-process baselines.
 
     uv run python benchmarks/gan_bench.py [--checkpoint checkpoints/default.pt] [--threads 1]
+        [--parts speed,quality,harmonicity] [--clips 120]
         [--heldout heldout.npy --train train.npy]   # also recompute the Fréchet metric
 
 Prints:
+  * (quality) the bars of a default generator, on clips played by the live voice
+    (:mod:`engine.gan.quality`), against held-out real notes of the training instruments
+    (``sources`` with seeds the default was not trained on) and those real notes through the
+    codec and the voice, all measured in this run: 1-NN two-sample accuracy (bar <= 0.75),
+    pyin voiced probability (bar >= 90 % of real), set spread (bar 0.85..1.2 of real), a
+    family classifier's ceiling and the families of the generated clips (each >= 5 %), and for
+    a conditioned generator the family it was asked for (>= 80 % of the ceiling) and the pitch
+    of images made for MIDI 36..84 (within 1 semitone for >= 80 %);
   * ms per image of ``Checkpoint.generate`` (single latent, median) against the 50 ms budget and
     against an origin-sized 512 x 512 generator of the same architecture (ratio);
   * harmonicity of generated audio against real audio of the same instruments, both through the
@@ -92,6 +102,132 @@ def runtime_vs_torch(path: str, zs, n: int) -> None:
           f"{diff:.1e} (bar 1e-5: {'OK' if diff <= 1e-5 else 'OVER'}); {o_ms:.2f} vs {t_ms:.2f} "
           f"ms/image (ratio {o_ms / t_ms:.2f}); import {oi:.2f} s vs {ti:.2f} s "
           f"(ratio {oi / ti:.2f})")
+    print(f"one generator pass, as the synth runs it (onnxruntime, one thread): {o_ms:.2f} ms "
+          f"(bar <= 12 ms: {'OK' if o_ms <= 12 else 'OVER'})")
+
+
+def labelled_real(codec, notes: int, seed: int):
+    """``notes`` real notes (``sources``: fluidsynth GM + synthesised tones, like the training
+    set): their raw audio clips, their middle codec image, MIDI note, family, velocity 0..1."""
+    import soundfile as sf
+
+    from bridge.material.sources import render_sources
+    from engine.data.sources import family_of
+    from engine.data.windows import audio_windows
+    from engine.gan.quality import middle
+
+    out = {"audio": [], "spec": [], "note": [], "family": [], "velocity": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in render_sources(Path(tmp), notes, seed, sr=codec.sr, progress=False):
+            y, _ = sf.read(Path(tmp) / r["file"], dtype="float32")
+            wins = audio_windows(y, codec, per_file=3)
+            out["audio"].append(middle(y, codec.sr))
+            out["spec"].append(wins[len(wins) // 2])
+            out["note"].append(float(r["note"]))
+            out["family"].append(family_of(int(r["program"])))
+            out["velocity"].append(int(r["velocity"]) / 127.0)
+    return out
+
+
+def _mark(ok: bool) -> str:
+    return "OK" if ok else "OVER"
+
+
+def family_for_note(note: int, families: tuple[str, ...]) -> str | None:
+    """A family (of ``families``) whose training instruments play ``note``, taking turns by note
+    number among those that do."""
+    from engine.data.sources import GM_INSTRUMENTS, SYNTH_FAMILY, SYNTH_KINDS, family_of
+
+    cover = sorted({family_of(p) for p, lo, hi in GM_INSTRUMENTS.values() if lo <= note <= hi}
+                   | ({SYNTH_FAMILY} if any(lo <= note <= hi for lo, hi in SYNTH_KINDS.values())
+                      else set()))
+    cover = [f for f in cover if f in families]
+    return cover[note % len(cover)] if cover else None
+
+
+def quality(ck, clips: int, seed: int) -> dict:
+    """The quality bars of ``ck`` against real notes, every baseline measured here."""
+    from engine.gan import quality as q
+
+    c = ck.codec
+    sr = c.sr
+    t0 = time.perf_counter()
+    # Three sets of real notes, none trained on.  Every measure compares two sets of different
+    # notes: a clip next to its own note through the codec (or a generated clip asked for its
+    # labels) would find its twin as nearest neighbour and flatter the comparison.
+    real = labelled_real(c, clips, seed)          # what everything is compared with
+    real2 = labelled_real(c, clips, seed + 1)     # through codec + voice; the generated clips'
+    #                                               labels; the raw real-vs-real floor
+    train = labelled_real(c, clips, seed + 2)     # the family classifier's training notes
+    print(f"quality: {3 * clips} real notes rendered ({time.perf_counter() - t0:.0f} s); "
+          f"playing clips through the voice ...", flush=True)
+    through = [q.voice_clip(s, c, seed=i) for i, s in enumerate(real2["spec"])]
+    train_through = [q.voice_clip(s, c, seed=i) for i, s in enumerate(train["spec"])]
+    labels = ck.labels
+    zs = np.stack([ck.random_latent(10_000 + i) for i in range(clips)])
+    if labels is not None:  # asked for real notes' labels (real2's, a draw like real's)
+        cs = np.stack([ck.condition(n, f if f in labels.families else None, v) for n, f, v in
+                       zip(real2["note"], real2["family"], real2["velocity"])])
+        specs = ck.generate(zs, c=cs)
+    else:
+        specs = ck.generate(zs)
+    gen = [q.voice_clip(s, c, seed=i) for i, s in enumerate(specs)]
+    feat = lambda ys: np.stack([q.clip_features(y, sr) for y in ys])  # noqa: E731
+    f_real, f_real2, f_through, f_gen = (feat(real["audio"]), feat(real2["audio"]),
+                                         feat(through), feat(gen))
+    std = q.standardiser(f_real)
+    nn = {k: q.nn_accuracy(std(v), std(f_real)) for k, v in
+          (("generated", f_gen), ("through", f_through), ("real2", f_real2))}
+    s_real = q.spread(std(f_real))
+    sp = {k: q.spread(std(v)) / s_real for k, v in
+          (("generated", f_gen), ("through", f_through), ("real2", f_real2))}
+    print(f"quality: measuring pyin on {3 * clips} clips ...", flush=True)
+    vo = {k: float(np.mean([q.voiced_probability(y, sr) for y in ys])) for k, ys in
+          (("generated", gen), ("through", through), ("real", real["audio"]))}
+    clf = q.FamilyClassifier(feat(train_through), train["family"])
+    ceiling = clf.accuracy(f_through, real2["family"])
+    raw_acc = clf.accuracy(f_real, real["family"])
+    pred = clf.predict(f_gen)
+    fams = sorted(set(train["family"]))
+    share = {f: float(np.mean(pred == f)) for f in fams}
+    print(f"1-NN two-sample accuracy vs real (0.5 = indistinguishable): generated "
+          f"{nn['generated']:.2f} (bar <= 0.75: {_mark(nn['generated'] <= 0.75)}; goal within "
+          f"0.05 of real-through-codec: {_mark(nn['generated'] <= nn['through'] + 0.05)}); "
+          f"real through codec + voice {nn['through']:.2f}; another real set {nn['real2']:.2f}")
+    print(f"pyin voiced probability: generated {vo['generated']:.2f}, real through codec + "
+          f"voice {vo['through']:.2f}, real {vo['real']:.2f}: generated/real "
+          f"{vo['generated'] / vo['real']:.2f} (bar >= 0.90: "
+          f"{_mark(vo['generated'] >= 0.9 * vo['real'])})")
+    print(f"spread / real's: generated {sp['generated']:.2f} (bar 0.85..1.2: "
+          f"{_mark(0.85 <= sp['generated'] <= 1.2)}), real through codec + voice "
+          f"{sp['through']:.2f}, another real set {sp['real2']:.2f}")
+    print(f"family classifier (logistic regression on MFCC mean+std, trained on {clips} real "
+          f"notes through codec + voice): ceiling {ceiling:.2f} on held-out real through codec "
+          f"+ voice ({raw_acc:.2f} on the raw real clips); generated clips by family: "
+          + ", ".join(f"{f} {v:.0%}" for f, v in share.items())
+          + f" (bar each >= 5 %: {_mark(min(share.values()) >= 0.05)})")
+    out = {"nn": nn, "voiced": vo, "spread": sp, "ceiling": ceiling, "share": share}
+    if labels is None:
+        print("conditioning: n/a (an unconditioned generator)")
+        return out
+    asked = [f if f in labels.families else None for f in real2["family"]]
+    hit = [p == a for p, a in zip(pred, asked) if a is not None]
+    fam_acc = float(np.mean(hit)) if hit else float("nan")
+    notes = list(range(36, 85))
+    fam_n = [family_for_note(n, labels.families) for n in notes]
+    pspecs = ck.generate(np.stack([ck.random_latent(20_000 + n) for n in notes]),
+                         c=np.stack([ck.condition(n, f, 0.8) for n, f in zip(notes, fam_n)]))
+    pitch = np.array([q.clip_pitch(q.voice_clip(s, c, seed=n), sr)
+                      for n, s in zip(notes, pspecs)])
+    within = np.abs(pitch - np.array(notes)) <= 1.0  # NaN (unvoiced) counts as a miss
+    print(f"conditioning: family asked for = classifier's on {fam_acc:.0%} of generated clips "
+          f"= {fam_acc / ceiling:.2f} of the ceiling (bar >= 0.80: "
+          f"{_mark(fam_acc >= 0.8 * ceiling)}); pitch of images made for MIDI 36..84 within "
+          f"1 semitone: {within.mean():.0%} (bar >= 80 %: {_mark(within.mean() >= 0.8)}); "
+          f"misses at " + (", ".join(f"{n}->{p:.1f}" for n, p, w in zip(notes, pitch, within)
+                                     if not w)[:400] or "none"))
+    out.update({"family_accuracy": fam_acc, "pitch_within": float(within.mean())})
+    return out
 
 
 def main() -> int:
@@ -103,25 +239,35 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=12345, help="sources seed for the real notes")
     ap.add_argument("--heldout", help="held-out .npy for the Fréchet metric")
     ap.add_argument("--train", help="training .npy for the real-vs-real baseline")
+    ap.add_argument("--parts", default="speed,quality,harmonicity",
+                    help="comma-separated: speed, quality, harmonicity")
+    ap.add_argument("--clips", type=int, default=120,
+                    help="real notes per set (and generated clips) for the quality bars")
     args = ap.parse_args()
+    parts = set(args.parts.split(","))
     torch.set_num_threads(args.threads)
     ck = load_checkpoint(args.checkpoint)
     print(f"checkpoint {ck.name}: {ck.resolution[0]} mels x {ck.resolution[1]} frames, "
           f"z_dim {ck.z_dim}, torch threads {args.threads}")
 
-    zs = [ck.random_latent(i) for i in range(args.n)]
-    it = iter(range(10 ** 9))
-    ms = median_ms(lambda: ck.generate(zs[next(it) % len(zs)]), args.n)
-    torch.manual_seed(0)
-    big = Generator(GanConfig(z_dim=512, w_dim=512, mapping_layers=8, resolution=(512, 512),
-                              start=(4, 4), g_channels=[512, 512, 512, 512, 256, 128, 64, 32],
-                              d_channels=[32, 64, 128, 256, 512, 512, 512, 512])).eval()
-    with torch.inference_mode():
-        big_ms = median_ms(lambda: big(torch.randn(1, 512)), 3)
-    print(f"generate: {ms:.1f} ms/image (budget 50 ms: {'OK' if ms <= 50 else 'OVER'}); "
-          f"origin-size 512x512 generator: {big_ms:.0f} ms/image; ratio {big_ms / ms:.1f}x faster")
-    runtime_vs_torch(args.checkpoint, zs, args.n)
-
+    if "speed" in parts:
+        zs = [ck.random_latent(i) for i in range(args.n)]
+        it = iter(range(10 ** 9))
+        ms = median_ms(lambda: ck.generate(zs[next(it) % len(zs)]), args.n)
+        torch.manual_seed(0)
+        big = Generator(GanConfig(z_dim=512, w_dim=512, mapping_layers=8, resolution=(512, 512),
+                                  start=(4, 4), g_channels=[512, 512, 512, 512, 256, 128, 64, 32],
+                                  d_channels=[32, 64, 128, 256, 512, 512, 512, 512])).eval()
+        with torch.inference_mode():
+            big_ms = median_ms(lambda: big(torch.randn(1, 512)), 3)
+        print(f"generate (eager torch): {ms:.1f} ms/image (budget 50 ms: "
+              f"{'OK' if ms <= 50 else 'OVER'}); origin-size 512x512 generator: {big_ms:.0f} "
+              f"ms/image; ratio {big_ms / ms:.1f}x faster")
+        runtime_vs_torch(args.checkpoint, zs, args.n)
+    if "quality" in parts:
+        quality(ck, args.clips, args.seed)
+    if "harmonicity" not in parts:
+        return 0
     real_specs, real_audio = real_set(ck.codec, args.notes, args.seed)
     rng = np.random.default_rng(0)
     gen = ck.generate(rng.standard_normal((args.notes, ck.z_dim)).astype(np.float32))

@@ -22,6 +22,14 @@ def add_arguments(p) -> None:
     p.add_argument("--n-iter", type=int, default=32, help="Griffin-Lim iterations")
     p.add_argument("--direction", action="append", default=[], metavar="NAME=AMOUNT",
                    help="add a named latent direction (repeatable)")
+    p.add_argument("--note", type=float, metavar="N",
+                   help="conditioned checkpoints: the MIDI note to make (fractional allowed; "
+                        "default 48)")
+    p.add_argument("--family", metavar="NAME",
+                   help="conditioned checkpoints: the instrument family (its card and "
+                        "`--family list` name them)")
+    p.add_argument("--velocity", type=float, metavar="V",
+                   help="conditioned checkpoints: velocity 0..1 (default 0.8)")
 
 
 def _directions(items: list[str]) -> dict[str, float]:
@@ -47,9 +55,25 @@ def run(args) -> int:
         raise UserError("--n must be within 1..1000")
     try:
         ck = load_generator(checkpoint_arg(args))
+        wants_labels = (args.note, args.family, args.velocity) != (None, None, None)
+        if wants_labels and ck.labels is None:
+            raise UserError(f"{ck.name} is not conditioned: --note, --family and --velocity "
+                            f"need a checkpoint trained on a labelled archive")
+        if args.family == "list":
+            print(" ".join(ck.families) if ck.families else f"{ck.name} names no families")
+            return 0
+        if args.velocity is not None and not 0.0 <= args.velocity <= 1.0:
+            raise UserError("--velocity must be within 0..1")
+        space = ck.labels
+        if args.note is not None and space is not None and not (
+                space.pitch_lo <= args.note <= space.pitch_hi):
+            raise UserError(f"--note {args.note:g} is outside the trained range MIDI "
+                            f"{space.pitch_lo}..{space.pitch_hi}")
+        c = ck.condition(args.note, args.family, args.velocity)
         z = np.stack([ck.random_latent(args.seed + i) for i in range(args.n)])
         specs = ck.generate(z, truncation=args.truncation, noise=args.noise,
-                            directions=_directions(args.direction))
+                            directions=_directions(args.direction),
+                            **({} if c is None else {"c": c}))
     except (CheckpointError, ValueError) as exc:
         raise UserError(str(exc)) from None
     codec = ck.codec

@@ -26,8 +26,10 @@ HELP = "train the StyleGAN2-style spectrogram generator on a PNG directory or .n
 log = logging.getLogger("latent_resonance.train")
 
 def add_arguments(p) -> None:
-    p.add_argument("data", help="training spectrograms: a PNG directory (from `dataset`) or a "
-                                ".npy array (N, n_mels, frames) in [-1, 1]")
+    p.add_argument("data", help="training spectrograms: a labelled archive (.npz from `dataset "
+                                "IN OUT.npz`; trains a generator conditioned on pitch, family "
+                                "and velocity), a PNG directory (from `dataset`) or a .npy array "
+                                "(N, n_mels, frames) in [-1, 1]")
     p.add_argument("--out", required=True, help="output directory, e.g. checkpoints/NAME")
     p.add_argument("--heldout", help="held-out spectrograms for the metric (default: every 10th "
                                      "training item, by name, is held out)")
@@ -53,6 +55,10 @@ def add_arguments(p) -> None:
     p.add_argument("--sr", type=int, default=22050, help="codec sample rate of DATA (Hz)")
     p.add_argument("--n-fft", type=int, default=2048, help="codec FFT size of DATA")
     p.add_argument("--hop-length", type=int, default=512, help="codec hop of DATA (samples)")
+    p.add_argument("--unconditioned", action="store_true",
+                   help="ignore a labelled archive's labels (train an unconditioned generator)")
+    p.add_argument("--aux-weight", type=float, default=1.0,
+                   help="weight of the pitch/family/velocity classifier losses (conditioned)")
     p.add_argument("--no-final", action="store_true",
                    help="skip the final metric/directions pass (faster)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -78,7 +84,7 @@ def _distributed():
 
 def load_data(args):
     """(train, held-out) arrays for ``args.data``/``args.heldout``; bad items are skipped with
-    a warning, unusable data is a UserError (shared with ``distill``)."""
+    a warning, unusable data is a UserError."""
     from engine.data.dataset import load_training_data
 
     try:
@@ -86,6 +92,38 @@ def load_data(args):
                                   on_error=lambda name, msg: log.warning("skipping %s: %s", name, msg))
     except ValueError as exc:
         raise UserError(str(exc)) from None
+
+
+class TrainingData:
+    """What ``train`` learns from: images (train, held-out), the codec when the data names it
+    (an archive), and for a labelled archive the label space with the training images' label
+    vectors (and the held-out ones', for the card)."""
+
+    def __init__(self, args):
+        self.codec = self.space = self.labels = self.held_labels = None
+        if not str(args.data).endswith(".npz"):
+            self.train, self.held = load_data(args)
+            return
+        from engine.data.archive import read_archive
+        from engine.gan.labels import LabelSpace
+
+        if args.heldout:
+            raise UserError("--heldout: an archive carries its own held-out split")
+        try:
+            s = read_archive(args.data)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        if s.heldout.all() or not s.heldout.any():
+            raise UserError(f"{args.data}: needs both training and held-out images")
+        self.codec = s.codec
+        self.train, self.held = s.images[~s.heldout], s.images[s.heldout]
+        if s.labelled and not args.unconditioned:
+            self.space = LabelSpace(int(np.floor(s.note.min())), int(np.ceil(s.note.max())),
+                                    s.families)
+            enc = lambda m: self.space.encode_many(s.note[m], s.family[m], s.velocity[m])  # noqa: E731
+            self.labels, self.held_labels = enc(~s.heldout), enc(s.heldout)
+        elif not args.unconditioned:
+            log.warning("%s has no labels for every image: training unconditioned", args.data)
 
 
 def plot_history(history: list[dict], path: Path) -> None:
@@ -165,13 +203,16 @@ def run(args) -> int:
                             f"--resume continues it, --force replaces it, or choose another --out")
         if held_run:
             (out / "log.jsonl").unlink(missing_ok=True)  # a new run's log starts empty
-    train, held = load_data(args)
+    data = TrainingData(args)
+    train, held = data.train, data.held
     try:
-        codec = CodecParams(sr=args.sr, n_fft=args.n_fft, hop_length=args.hop_length,
-                            n_mels=int(train.shape[1]), frames=int(train.shape[2]))
+        codec = data.codec or CodecParams(sr=args.sr, n_fft=args.n_fft,
+                                          hop_length=args.hop_length,
+                                          n_mels=int(train.shape[1]), frames=int(train.shape[2]))
     except ValueError as exc:
         raise UserError(f"codec: {exc}") from None
     data_t = torch.from_numpy(train.astype(np.float16))[:, None]
+    labels_t = None if data.labels is None else torch.from_numpy(data.labels)
     resume_sd = None
     if args.resume:
         if not state_path.is_file():
@@ -187,11 +228,15 @@ def run(args) -> int:
         gan = GanConfig.from_dict(resume_sd["trainer"]["gan_config"])
         tcfg = TrainConfig.from_dict(resume_sd["trainer"]["train_config"])
     else:
-        gan = preset_config(args.preset, train.shape[1:])
+        gan = preset_config(args.preset, train.shape[1:],
+                            data.space.to_dict() if data.space else None)
         tcfg = TrainConfig(batch=args.batch, lr_g=args.lr, lr_d=args.lr,
-                           r1_gamma=args.r1_gamma, seed=args.seed)
+                           r1_gamma=args.r1_gamma, aux_weight=args.aux_weight, seed=args.seed)
+    if bool(gan.c_dim) != (labels_t is not None):
+        raise UserError(f"{state_path} is {'a conditioned' if gan.c_dim else 'an unconditioned'} "
+                        f"run; {args.data} {'has' if labels_t is not None else 'has no'} labels")
     try:
-        trainer = Trainer(data_t, gan, tcfg, device, rank=rank, grad_sync=sync)
+        trainer = Trainer(data_t, gan, tcfg, device, rank=rank, grad_sync=sync, labels=labels_t)
     except ValueError as exc:
         raise UserError(str(exc)) from None
     history: list[dict] = []
@@ -205,6 +250,11 @@ def run(args) -> int:
     if is_main:
         out.mkdir(parents=True, exist_ok=True)
     fixed_z = np.random.default_rng(1234).standard_normal((8, gan.z_dim)).astype(np.float32)
+    # a conditioned run's snapshots: the same latents at held-out labels (pitch low to high)
+    fixed_c = None
+    if data.held_labels is not None:
+        order = np.argsort([data.space.decode_note(c) for c in data.held_labels])
+        fixed_c = data.held_labels[order[np.linspace(0, len(order) - 1, 8).astype(int)]]
     t0 = time.monotonic()
     card_base = {"data": str(args.data), "train_images": int(len(train)),
                  "heldout_images": int(len(held)), "device": str(device), "processes": world,
@@ -221,7 +271,7 @@ def run(args) -> int:
         ck = export()
         ck.save(out / "generator.pt")
         save_training_state(state_path, name, codec, trainer.state_dict(), history, card_now())
-        imgs = ck.generate(fixed_z)
+        imgs = ck.generate(fixed_z, c=fixed_c)
         (out / "samples").mkdir(exist_ok=True)
         spectrogram_grid(imgs).save(out / "samples" / f"grid_{trainer.step_count:06d}.png")
         save_audio(reconstruct(imgs[0], codec, n_iter=16),
@@ -267,7 +317,7 @@ def run(args) -> int:
         from engine.gan.finalize import finalize
 
         ck = export()
-        finalize(ck, train, held, log=log.info)
+        finalize(ck, train, held, log=log.info, held_labels=data.held_labels)
         ck.save(out / "generator.pt")
         (out / "card.json").write_text(json.dumps(ck.card, indent=2))
         (out / "card.md").write_text(card_markdown(name, ck.card))

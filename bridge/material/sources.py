@@ -21,8 +21,8 @@ from bridge.errors import DeviceError, InputError
 from engine.data import sources as plans
 
 DEFAULT_SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
-LABEL_FIELDS = ["file", "index", "source", "instrument", "program", "note", "f0_hz", "velocity",
-                "vibrato_hz", "vibrato_cents", "dynamics", "duration_s"]
+LABEL_FIELDS = ["file", "index", "source", "instrument", "program", "family", "note", "f0_hz",
+                "velocity", "vibrato_hz", "vibrato_cents", "dynamics", "duration_s"]
 
 
 def find_fluidsynth() -> str:

@@ -137,6 +137,7 @@ class MidiInput:
         try:
             if msg.type == "note_on" and msg.velocity > 0:
                 push(frame, ("on", float(msg.note), msg.velocity / 127.0))
+                self.state.request_note(float(msg.note), msg.velocity / 127.0)
             elif msg.type in ("note_off", "note_on"):
                 push(frame, ("off", float(msg.note)))
             elif msg.type == "pitchwheel":

@@ -28,7 +28,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from pythonosc import osc_packet
@@ -63,7 +63,7 @@ class OscContext:
     output frame (None: the next block) -- :class:`engine.synth.events.EventQueue`;
     ``frame_at(unix_time)``: the output frame at that time (None while no clock runs: scheduled
     bundles then apply on arrival); ``scenes``: a :class:`bridge.synth.scenes.SceneStore`;
-    ``timbres``: the checkpoint's instrument families, name -> latent (empty: none).
+    ``timbres``: the instrument families a conditioned checkpoint names (empty: none).
     """
 
     state: object  #: the synth's :class:`bridge.synth.state.SynthState` (the daemon's or a render's)
@@ -73,7 +73,7 @@ class OscContext:
     play: Callable[[int | None, tuple], None] | None = None
     frame_at: Callable[[float], int | None] | None = None
     scenes: object = None
-    timbres: dict = field(default_factory=dict)
+    timbres: tuple = ()
     #: ``midi_learn(path)``: the next CC moved binds to ``path`` (None: no MIDI input)
     midi_learn: Callable[[str], None] | None = None
     #: the frame a scheduled message is being applied for (set around its handler)
@@ -184,6 +184,8 @@ def _play(ctx: OscContext, item: tuple):
 
 def _note_on(ctx: OscContext, note: float, velocity: float):
     _play(ctx, ("on", note, velocity) if velocity > 0 else ("off", note))
+    if velocity > 0:  # on arrival (a scheduled note's image is then ready before it sounds)
+        ctx.state.request_note(note, velocity)
 
 
 def _note_off(ctx: OscContext, note: float):
@@ -241,7 +243,7 @@ def _latent_timbre(ctx: OscContext, name: str):
     if name not in ctx.timbres:
         raise BadMessage("unknown timbre", f"unknown family {name[:40]!r} (known: "
                                            f"{', '.join(sorted(ctx.timbres))})")
-    ctx.state.set_latent(ctx.timbres[name])
+    ctx.state.set_family(name)
 
 
 def _midi_learn(ctx: OscContext, path: str):

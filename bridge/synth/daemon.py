@@ -79,18 +79,18 @@ class SynthDaemon:
             if not jack_running():
                 self.midi.open_alsa()
         errors = ErrorLog()
+        self.gen_thread = GeneratorThread(self.gen, self.mailbox)
         self.runner = VoiceRunner(
             self.voice, self.state, self.mailbox, self.out, buffer_ms, realtime, buffer_max_ms,
             make_notes=lambda rate: for_codec(codec, rate, tuning), events=self.events,
             call=lambda path, args: run_scheduled(self.ctx, path, args, errors), midi=self.midi,
-            image=first)
-        self.gen_thread = GeneratorThread(self.gen, self.mailbox)
+            image=first, note_images=self.gen_thread.note_images)
         # a silent face engine counts as a lost face after face_timeout_s (0: never)
         self.face_watch = FaceWatch(self.state, face_timeout_s) if face_timeout_s > 0 else None
         ctx = OscContext(self.state, ckpt.random_latent, self.status,
                          frozenset(getattr(ckpt, "directions", {}) or {}),
                          play=self.events.push, frame_at=self.out.frame_at, scenes=self.scenes,
-                         timbres=dict(getattr(ckpt, "timbres", {}) or {}),
+                         timbres=tuple(getattr(ckpt, "families", ()) or ()),
                          midi_learn=self.midi.learn if self.midi is not None else None)
         self.ctx = ctx
         self.osc = OscServer(ctx, host, osc_port, allow)

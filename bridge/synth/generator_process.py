@@ -51,6 +51,9 @@ class GeneratorProcess:
 
     def __init__(self, ckpt):
         self._payload = ckpt.to_payload()  # plain data: the ONNX graph, or numpy weights
+        #: a conditioned generator's label space (None: unconditioned), read in this process
+        self.labels = getattr(ckpt, "labels", None)
+        self.condition = getattr(ckpt, "condition", lambda *a, **k: None)
         self._lock = threading.Lock()
         self._proc = self._conn = None
         self._closed = False
@@ -111,13 +114,15 @@ class GeneratorProcess:
         except GeneratorUnavailable:
             pass  # said once; the next passes retry
 
-    def generate(self, z, truncation: float = 1.0, noise: float = 1.0, directions=None):
-        """The image (n_mels, frames) float32, as ``Checkpoint.generate`` would make it.
+    def generate(self, z, truncation: float = 1.0, noise: float = 1.0, directions=None, c=None):
+        """The image (n_mels, frames) float32, as ``Checkpoint.generate`` would make it (``c``:
+        a conditioned generator's labels).
 
         Raises ValueError for bad inputs (as the checkpoint would), RuntimeError when the
         child had to be restarted, GeneratorUnavailable (a RuntimeError) while none runs."""
         job = (np.asarray(z, np.float32), float(truncation), float(noise),
-               dict(directions) if directions else None)
+               dict(directions) if directions else None,
+               None if c is None else np.asarray(c, np.float32))
         with self._lock:
             self._ensure_started()
             conn = self._conn

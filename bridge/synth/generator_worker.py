@@ -3,7 +3,7 @@
 ``python -m bridge.synth.generator_worker FD``: on the socket ``FD`` the first message is the
 generator's ``to_payload()`` (the exported ONNX graph, or a torch checkpoint's arrays, see
 :func:`engine.gan.runtime.generator_from_payload`); each further message is
-(z, truncation, noise, directions) and is answered ("ok", image) or ("error", one line).
+(z, truncation, noise, directions, labels) and is answered ("ok", image) or ("error", one line).
 Exits when the socket closes (the parent finished or died).
 """
 
@@ -28,9 +28,10 @@ def main(fd: int) -> int:
             torch.set_num_threads(1)
             ckpt.trace_one_image()  # ~35 % less time per pass; the same images
         while True:
-            z, psi, noise, directions = conn.recv()
+            z, psi, noise, directions, c = conn.recv()
             try:
-                out = ckpt.generate(z, truncation=psi, noise=noise, directions=directions)
+                kw = {} if c is None else {"c": c}
+                out = ckpt.generate(z, truncation=psi, noise=noise, directions=directions, **kw)
                 conn.send(("ok", out))
             except ValueError as exc:
                 conn.send(("error", str(exc)))

@@ -138,7 +138,7 @@ def render(ckpt, codec, out_path, duration: float, events=(), seed: int = 0,
                      lambda: (state.z_dim, str(ckpt.name), sr, 0, 0.0, "rendering", 0),
                      frozenset(getattr(ckpt, "directions", {}) or {}), play=queue.push,
                      scenes=SceneStore(scenes_dir, str(ckpt.name)),
-                     timbres=dict(getattr(ckpt, "timbres", {}) or {}))
+                     timbres=tuple(getattr(ckpt, "families", ()) or ()))
     notes = for_codec(codec, sr, tuning)
     mixer = StereoMix(sr)
 
@@ -148,7 +148,7 @@ def render(ckpt, codec, out_path, duration: float, events=(), seed: int = 0,
     n_hops = int(math.ceil(duration * sr / hop))
     out = np.zeros((n_hops * hop, 2), dtype=np.float32)
     events = list(events)
-    k_ev, last_c = 0, None
+    k_ev, last_c, note_images = 0, None, 0
     t_gen = t_voice = t_wait = 0.0  # generator, voice, voice waiting for the generator (s)
     delay = max(1, int(math.ceil(RENDER_GENERATOR_DELAY_S * sr / hop)))
     pending: deque = deque()  # (hop to apply at, future of (image, pass seconds)) under way
@@ -186,6 +186,13 @@ def render(ckpt, codec, out_path, duration: float, events=(), seed: int = 0,
                 frame = int(round(t * sr)) if path in SCHEDULABLE else None
                 apply_message(ctx, path, args, errors, frame)
                 k_ev += 1
+            for note, velocity in state.take_note_requests():  # a conditioned generator:
+                job = gen.note_job(note, velocity, now)  # the note's own image, made now
+                if job is not None:
+                    spec = gen.run(job)
+                    t_gen += gen.last_seconds
+                    notes.set_note_image(note, spec)
+                    note_images += 1
             note_events = split_due(queue.due(k * hop, end), notes, call)
             job = gen.plan(now)
             if job is not None:
@@ -209,7 +216,7 @@ def render(ckpt, codec, out_path, duration: float, events=(), seed: int = 0,
                     peak, 20 * math.log10(peak))
     stats = {"seconds": duration, "sample_rate": sr, "generator_passes": gen.passes,
              "generator_s": t_gen, "voice_s": t_voice, "wait_s": t_wait,
-             "bad_messages": errors.count, "notes": notes.started,
+             "bad_messages": errors.count, "notes": notes.started, "note_images": note_images,
              "peak": peak}
     if out_path is None:
         return {**stats, "audio": out}

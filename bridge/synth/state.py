@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
@@ -63,13 +64,19 @@ class Controls:
         return (self.attack, self.decay, self.sustain, self.release)
 
 
+#: note images a conditioned generator has yet to make, at most (older requests give way)
+NOTE_REQUESTS = 16
+
+
 @dataclass
 class LatentTarget:
-    """The latent target and named-direction amounts; ``version`` bumps on every change."""
+    """The latent target, named-direction amounts and the instrument family a conditioned
+    generator is asked for (None: its default); ``version`` bumps on every change."""
 
     z: np.ndarray
     directions: dict = field(default_factory=dict)
     version: int = 0
+    family: str | None = None
 
 
 class SynthState:
@@ -101,6 +108,8 @@ class SynthState:
         self._map_pos: np.ndarray | None = None  # the face position the latent was placed at
         #: bumps on every change the generator cares about (latent, clarity, entropy, glide)
         self.change_serial = 0
+        #: (note, velocity) of note-ons whose own image a conditioned generator should make
+        self._note_requests: deque = deque(maxlen=NOTE_REQUESTS)
 
     def _notify(self) -> None:
         """Call with the lock held: wake the generator."""
@@ -121,6 +130,25 @@ class SynthState:
         with self._lock:
             t = self._latent
             return t.z, dict(t.directions), t.version
+
+    def family(self) -> str | None:
+        """The instrument family the played latent asks for (None: the generator's default)."""
+        with self._lock:
+            return self._latent.family
+
+    def request_note(self, note: float, velocity: float) -> None:
+        """A note-on arrived: its own image is wanted (a conditioned generator makes it for the
+        note and velocity; the generator thread is woken)."""
+        with self._lock:
+            self._note_requests.append((float(note), float(velocity)))
+            self._notify()
+
+    def take_note_requests(self) -> list[tuple[float, float]]:
+        """The pending note requests, oldest first (and forget them)."""
+        with self._lock:
+            out = list(self._note_requests)
+            self._note_requests.clear()
+            return out
 
     def values(self) -> dict[str, tuple]:
         """Current value of every settable address, for OSCQuery and ``/lr/state``."""
@@ -154,14 +182,21 @@ class SynthState:
         with self._lock:
             t = self._base
             d = t.directions if directions is None else dict(directions)
-            self._set_base(LatentTarget(z, d, t.version + 1))
+            self._set_base(LatentTarget(z, d, t.version + 1, t.family))
+
+    def set_family(self, name: str | None) -> None:
+        """Ask a conditioned generator for instrument family ``name`` (already checked against
+        the checkpoint's families); the sound glides there over the glide time."""
+        with self._lock:
+            t = self._base
+            self._set_base(LatentTarget(t.z, t.directions, t.version + 1, name))
 
     def set_latent_dim(self, index: int, value: float) -> None:
         with self._lock:
             t = self._base
             z = t.z.copy()
             z[index] = value
-            self._set_base(LatentTarget(z, t.directions, t.version + 1))
+            self._set_base(LatentTarget(z, t.directions, t.version + 1, t.family))
 
     def set_direction(self, name: str, amount: float) -> None:
         with self._lock:
@@ -171,7 +206,7 @@ class SynthState:
                 d.pop(name, None)
             else:
                 d[name] = amount
-            self._set_base(LatentTarget(t.z, d, t.version + 1))
+            self._set_base(LatentTarget(t.z, d, t.version + 1, t.family))
 
     def target(self) -> tuple[np.ndarray, dict]:
         """The latent target (as set by /lr/latent, before the face map) and directions."""
@@ -219,7 +254,7 @@ class SynthState:
             z = slerp(base.z, self.timbre_map.latent(pos), float(amount))
         self._map_pos = pos
         self._latent = LatentTarget(np.asarray(z, dtype=np.float32), dict(base.directions),
-                                    self._latent.version + 1)
+                                    self._latent.version + 1, base.family)
         self._notify()
 
     def set_face(self, **kw) -> None:
@@ -271,7 +306,7 @@ class SynthState:
         controls = {k: v for k, v in asdict(c).items() if k not in SCENE_SKIPS}
         return {"z_dim": self.z_dim, "z": [float(x) for x in b.z],
                 "directions": {k: float(v) for k, v in b.directions.items()},
-                "controls": controls, "map_anchors": anchors}
+                "family": b.family, "controls": controls, "map_anchors": anchors}
 
     def restore(self, scene: dict, glide_s: float | None = None) -> None:
         """Apply a :meth:`snapshot` (already checked by :mod:`bridge.synth.scenes`) in one
@@ -288,8 +323,10 @@ class SynthState:
             if self.timbre_map is not None:
                 self.timbre_map.load_json(scene.get("map_anchors", []), self.z_dim)
             self._controls = replace(self._controls, **kw)
+            family = scene.get("family")
             self._set_base(LatentTarget(z, dict(scene.get("directions", {})),
-                                        self._base.version + 1))
+                                        self._base.version + 1,
+                                        family if isinstance(family, str) else None))
 
 
 #: controls a scene leaves alone: the face mapping switch and the mod wheel (a performer's

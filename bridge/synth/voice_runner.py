@@ -55,13 +55,15 @@ class VoiceRunner:
     def __init__(self, voice, state: SynthState, mailbox: Mailbox, out: JackOutput,
                  buffer_ms: float, realtime: bool = True, buffer_max_ms: float | None = None,
                  make_notes=None, events: EventQueue | None = None, call=None, midi=None,
-                 image=None):
+                 image=None, note_images=None):
         self.voice, self.state, self.mailbox, self.out = voice, state, mailbox, out
         #: ``make_notes(rate)`` -> a NoteEngine at the JACK rate (None: no notes);
         #: ``events``: the queue of note events and scheduled messages on JACK's frame clock;
         #: ``call(path, args)`` applies a scheduled message; ``midi``: a
         #: :class:`bridge.midi.synth_in.MidiInput` fed with the JACK port's events
         self.make_notes, self.events, self.call, self.midi = make_notes, events, call, midi
+        #: a deque of (note, image): notes' own images from a conditioned generator
+        self.note_images = note_images
         self.notes = None
         self._image = image  # the newest image (a new note engine starts from it)
         self.queue = QueueTarget(buffer_ms, buffer_ms if buffer_max_ms is None
@@ -200,6 +202,8 @@ class VoiceRunner:
                        else self.events.due(-1, 0))
                 if due:
                     note_events = split_due(due, self.notes or _NO_NOTES, self.call)
+            while self.notes is not None and self.note_images:
+                self.notes.set_note_image(*self.note_images.popleft())
             c = self.state.controls()
             if c is not last_c:
                 self.voice.apply(c, mixer)

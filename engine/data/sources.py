@@ -40,6 +40,23 @@ SYNTH_KINDS: dict[str, tuple[int, int]] = {"reese_bass": (28, 52), "partials": (
 
 DYNAMICS = ("flat", "crescendo", "decrescendo", "swell")
 
+#: the General MIDI instrument families (program // 8), by the GM 1 specification's names
+GM_FAMILIES = ("piano", "chromatic_percussion", "organ", "guitar", "bass", "strings", "ensemble",
+               "brass", "reed", "pipe", "synth_lead", "synth_pad", "synth_effects", "ethnic",
+               "percussive", "sound_effects")
+#: the family of every synthesised tone (reese basses, sustained partials)
+SYNTH_FAMILY = "synth"
+
+
+def family_of(program: int) -> str:
+    """The instrument family of a 0-based GM ``program`` (-1, a synthesised tone: "synth")."""
+    program = int(program)
+    if program < 0:
+        return SYNTH_FAMILY
+    if program > 127:
+        raise ValueError(f"GM program {program} is not within 0..127")
+    return GM_FAMILIES[program // 8]
+
 
 @dataclass(frozen=True)
 class NoteSpec:
@@ -60,9 +77,14 @@ class NoteSpec:
     def f0_hz(self) -> float:
         return synth.midi_to_hz(self.note)
 
+    @property
+    def family(self) -> str:
+        return family_of(self.program)
+
     def label(self) -> dict:
         d = asdict(self)
         d["f0_hz"] = round(self.f0_hz, 3)
+        d["family"] = self.family
         return d
 
 

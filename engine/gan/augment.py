@@ -40,7 +40,7 @@ def augment(x: torch.Tensor, p: float, gen: torch.Generator, *, max_time: float 
     mt = max(1, int(round(max_time * w)))
     st = torch.randint(-mt, mt + 1, (n,), generator=gen).to(dev) * chosen()
     x = _shift(x, st, 3)
-    mf = max(1, int(round(max_freq * h)))
+    mf = max(1, int(round(max_freq * h))) if max_freq > 0 else 0  # 0: no frequency shift
     sf = torch.randint(-mf, mf + 1, (n,), generator=gen).to(dev) * chosen()
     x = _shift(x, sf, 2)
     ch, cw = max(1, int(cutout * h)), max(1, int(cutout * w))

@@ -69,19 +69,29 @@ class Checkpoint(LatentSpace):
         off = self.direction_offset(directions)
         return None if off is None else torch.from_numpy(off).to(self.device)
 
-    def mapped(self, z, truncation: float = 1.0, directions: dict[str, float] | None = None):
-        """z -> w (torch, (N, w_dim)) with truncation psi and direction offsets applied."""
+    def _c(self, c, n: int) -> torch.Tensor | None:
+        arr = self.check_c(c, n)
+        return None if arr is None else torch.from_numpy(arr).to(self.device)
+
+    def mapped(self, z, truncation: float = 1.0, directions: dict[str, float] | None = None,
+               c=None):
+        """z -> w (torch, (N, w_dim)) with truncation psi and direction offsets applied (a
+        conditioned generator: for labels ``c``, default :meth:`condition`)."""
         zt, _ = self._z(z)
+        ct = self._c(c, zt.shape[0])
         with torch.inference_mode():
-            w = self.generator.map(zt, float(truncation))
+            w = self.generator.map(zt, float(truncation), c=ct)
             off = self.w_offset(directions)
             return w if off is None else w + off
 
     def generate(self, z, truncation: float = 1.0, noise: float = 1.0,
                  directions: dict[str, float] | None = None,
-                 noise_seed: int | None = None) -> np.ndarray:
+                 noise_seed: int | None = None, c=None) -> np.ndarray:
         """Spectrogram(s) for latent(s) ``z``: (z_dim,) -> (n_mels, frames); (N, z_dim) ->
         (N, n_mels, frames); float32 in [-1, 1], row 0 = lowest mel band.
+
+        ``c``: a conditioned generator's labels (:meth:`condition`: pitch, family, velocity),
+        one (c_dim,) for all or (N, c_dim); None = the defaults.
 
         ``truncation``: psi, 1 = none, 0 = the mean latent.  ``noise``: multiplier of the
         per-layer noise inputs (0 = none, 1 = as trained); the noise maps are fixed (the same
@@ -89,9 +99,10 @@ class Checkpoint(LatentSpace):
         {name: amount} added in W (amount 1 = one standard deviation along it).
         """
         zt, single = self._z(z)
+        ct = self._c(c, zt.shape[0])
         gen = None if noise_seed is None else torch.Generator().manual_seed(int(noise_seed))
         with torch.inference_mode():
-            w = self.generator.map(zt, float(truncation))
+            w = self.generator.map(zt, float(truncation), c=ct)
             off = self.w_offset(directions)
             if off is not None:
                 w = w + off

@@ -20,6 +20,9 @@ class GanConfig:
     d_channels: list[int] = field(default_factory=lambda: [16, 32, 64, 128, 128])
     mapping_lr_mult: float = 0.01
     mbstd_group: int = 4
+    #: a conditioned generator's label space (:class:`engine.gan.labels.LabelSpace` as a dict);
+    #: empty: unconditioned (every checkpoint before conditioning)
+    labels: dict = field(default_factory=dict)
 
     def __post_init__(self):
         self.resolution = tuple(int(v) for v in self.resolution)
@@ -32,6 +35,20 @@ class GanConfig:
                              f"with {levels} channel levels")
         if len(self.d_channels) != levels:
             raise ValueError("g_channels and d_channels need the same number of levels")
+        self.labels = self.label_space.to_dict() if self.labels else {}
+
+    @property
+    def label_space(self):
+        """The :class:`~engine.gan.labels.LabelSpace`, or None when unconditioned."""
+        from engine.gan.labels import LabelSpace
+
+        return LabelSpace.from_dict(self.labels) if self.labels else None
+
+    @property
+    def c_dim(self) -> int:
+        """Length of the label vector (0 when unconditioned)."""
+        space = self.label_space
+        return space.dim if space else 0
 
     @property
     def levels(self) -> int:
@@ -52,13 +69,16 @@ class GanConfig:
 #: channel presets, highest resolution LAST for the generator (lowest first)
 PRESETS = {
     "small": ([128, 128, 64, 32, 16], 64, 128),   # g_channels, z_dim, w_dim
+    # the shipped 256-band default: narrower at the top levels, where a pass spends its time
+    "live": ([128, 128, 64, 32, 16, 16], 64, 128),
     "tiny": ([32, 32, 16, 8], 16, 32),
 }
 
 
-def preset_config(preset: str, shape: tuple[int, int]) -> GanConfig:
+def preset_config(preset: str, shape: tuple[int, int], labels: dict | None = None) -> GanConfig:
     """The sizes of ``preset`` for images of ``shape`` (mel bands, frames): as many channel
-    levels as the shape halves into, the highest resolution last."""
+    levels as the shape halves into, the highest resolution last; ``labels`` (a LabelSpace
+    dict) makes it conditioned."""
     chans, z_dim, w_dim = PRESETS[preset]
     h, w = shape
     levels = len(chans)
@@ -68,4 +88,4 @@ def preset_config(preset: str, shape: tuple[int, int]) -> GanConfig:
     g = chans[len(chans) - levels:]
     start = (h >> (levels - 1), w >> (levels - 1))
     return GanConfig(z_dim=z_dim, w_dim=w_dim, resolution=(h, w), start=start, g_channels=g,
-                     d_channels=list(reversed(g)))
+                     d_channels=list(reversed(g)), labels=dict(labels or {}))

@@ -17,8 +17,8 @@ import numpy as np
 import torch
 
 from engine.gan.checkpoint import Checkpoint, load_checkpoint
-from engine.gan.runtime import (FORMAT, INPUTS, META_KEY, VERSION, ExportedGenerator,
-                                 ExportError, companion_path, file_sha256)
+from engine.gan.runtime import (CONDITIONED_INPUTS, FORMAT, INPUTS, META_KEY, VERSION,
+                                 ExportedGenerator, ExportError, companion_path, file_sha256)
 
 OPSET = 17
 #: largest difference from the torch model an export may show on its check latents
@@ -30,8 +30,8 @@ class _OnePass(torch.nn.Module):
         super().__init__()
         self.g = ckpt.generator
 
-    def forward(self, z, truncation, w_offset, noise):
-        w = self.g.w_avg.lerp(self.g.mapping(z), truncation) + w_offset
+    def forward(self, z, truncation, w_offset, noise, c=None):
+        w = self.g.w_avg.lerp(self.g.mapping(z, c), truncation) + w_offset
         return self.g.synthesize(w, noise)[:, 0].clamp(-1.0, 1.0)
 
 
@@ -41,10 +41,14 @@ def export_bytes(ckpt: Checkpoint, source_sha256: str = "") -> bytes:
 
     args = (torch.zeros(1, ckpt.z_dim), torch.tensor(1.0), torch.zeros(1, ckpt.w_dim),
             torch.tensor(1.0))
+    names = INPUTS
+    if ckpt.config.c_dim:
+        args += (torch.from_numpy(ckpt.condition())[None],)
+        names = CONDITIONED_INPUTS
     buf = io.BytesIO()
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the tracer's notes on fixed sizes (they are fixed)
-        torch.onnx.export(_OnePass(ckpt).eval(), args, buf, input_names=list(INPUTS),
+        torch.onnx.export(_OnePass(ckpt).eval(), args, buf, input_names=list(names),
                           output_names=["image"], opset_version=OPSET, dynamo=False)
     model = onnx.load_from_string(buf.getvalue())
     meta = {"format": FORMAT, "version": VERSION, "name": ckpt.name,
@@ -63,10 +67,14 @@ def check(ckpt: Checkpoint, exported: ExportedGenerator, n: int = 4) -> float:
     :class:`ExportError` over :data:`CHECK_TOLERANCE`."""
     worst = 0.0
     names = sorted(ckpt.directions)[:1]
+    space = ckpt.labels
     for i in range(n):
         z = ckpt.random_latent(1000 + i)
         kw = {"truncation": (1.0, 0.7, 0.4, 1.2)[i % 4], "noise": (1.0, 0.0, 0.5, 2.0)[i % 4],
               "directions": {names[0]: 0.5} if names and i % 2 else None}
+        if space is not None:  # labels across the range and the families
+            kw["c"] = space.encode(space.pitch_lo + (space.pitch_hi - space.pitch_lo) * i / n,
+                                   space.families[i % space.n_family], (0.3, 0.8, 1.0, 0.5)[i % 4])
         worst = max(worst, float(np.max(np.abs(exported.generate(z, **kw)
                                                - ckpt.generate(z, **kw)))))
     if worst > CHECK_TOLERANCE:

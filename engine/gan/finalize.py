@@ -23,14 +23,18 @@ def generation_ms(ckpt, n: int = 20) -> float:
 
 
 def finalize(ckpt, train: np.ndarray, heldout: np.ndarray, *, n_harmonicity: int = 24,
-             seed: int = 0, log=print, keep_directions: bool = False) -> dict:
+             seed: int = 0, log=print, keep_directions: bool = False,
+             held_labels: np.ndarray | None = None) -> dict:
     """Compute metric + baseline, harmonicity (generated vs held-out real, same Griffin-Lim
     path), generation ms and PCA directions; store them in ``ckpt.card`` / ``ckpt.directions``.
     ``keep_directions``: keep the checkpoint's directions (a distilled student shares its
-    teacher's W space, so the teacher's directions stay valid)."""
+    teacher's W space, so the teacher's directions stay valid).  ``held_labels``: the held-out
+    images' labels (a conditioned generator is asked for those)."""
     rng = np.random.default_rng(seed)
     z = rng.standard_normal((len(heldout), ckpt.z_dim)).astype(np.float32)
-    gen = np.concatenate([ckpt.generate(z[i:i + 32]) for i in range(0, len(z), 32)])
+    gen = np.concatenate([ckpt.generate(z[i:i + 32], c=None if held_labels is None
+                                        else held_labels[i:i + 32])
+                          for i in range(0, len(z), 32)])
     log("metric: Fréchet distance on audio descriptors ...")
     metric = descriptor_fd(gen, heldout, train, ckpt.codec, seed=seed)
     log(f"metric: {metric}")

@@ -9,6 +9,13 @@ import numpy as np
 from engine.gan.config import GanConfig
 
 
+#: what a conditioned generator plays when nobody asked for a pitch or family: the drone's C3,
+#: strings (when the generator knows them), mezzo-forte
+DEFAULT_NOTE = 48.0
+DEFAULT_FAMILY = "strings"
+DEFAULT_VELOCITY = 0.8
+
+
 class LatentSpace:
     """Mixin; the class provides ``config`` (a GanConfig) and ``directions``
     (name -> (w_dim,))."""
@@ -27,6 +34,50 @@ class LatentSpace:
     @property
     def resolution(self) -> tuple[int, int]:
         return tuple(self.config.resolution)
+
+    @property
+    def labels(self):
+        """The :class:`~engine.gan.labels.LabelSpace` of a conditioned generator, else None."""
+        return self.config.label_space
+
+    @property
+    def families(self) -> tuple[str, ...]:
+        """The instrument families a conditioned generator names (empty when unconditioned)."""
+        space = self.labels
+        return space.families if space else ()
+
+    def condition(self, note: float | None = None, family=None,
+                  velocity: float | None = None) -> np.ndarray | None:
+        """The label vector for ``note`` (MIDI, fractional glides), ``family`` (a name, a
+        {name: weight} blend or weights) and ``velocity`` 0..1; what is not given takes its
+        default (C3, strings or the first family, 0.8).  None for an unconditioned generator."""
+        space = self.labels
+        if space is None:
+            return None
+        if family is None:
+            family = DEFAULT_FAMILY if DEFAULT_FAMILY in space.families else space.families[0]
+        return space.encode(DEFAULT_NOTE if note is None else note, family,
+                            DEFAULT_VELOCITY if velocity is None else velocity)
+
+    def check_c(self, c, n: int) -> np.ndarray | None:
+        """Labels for ``n`` latents as a finite (n, c_dim) float32 array (None -> defaults;
+        one (c_dim,) vector is repeated); None for an unconditioned generator, which refuses
+        labels."""
+        space = self.labels
+        if space is None:
+            if c is not None:
+                raise ValueError(f"{getattr(self, 'name', 'this generator')} is not conditioned "
+                                 f"(it takes no pitch or family)")
+            return None
+        arr = self.condition() if c is None else np.asarray(c, dtype=np.float32)
+        if arr.ndim == 1:
+            arr = np.broadcast_to(arr, (n, arr.shape[0]))
+        if arr.shape != (n, space.dim):
+            raise ValueError(f"labels must be ({space.dim},) or ({n}, {space.dim}), got "
+                             f"{np.shape(c)}")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError("labels contain NaN or inf")
+        return np.array(arr, np.float32)  # a copy: writable, contiguous
 
     def random_latent(self, seed: int) -> np.ndarray:
         """Standard-normal z (z_dim,) float32, deterministic in ``seed``."""

@@ -56,17 +56,29 @@ class EqConv(nn.Module):
         return F.leaky_relu(x, 0.2) * math.sqrt(2) if self.act else x
 
 
+def _pixel_norm(x):
+    return x * torch.rsqrt(x.square().mean(dim=1, keepdim=True) + 1e-8)
+
+
 class MappingNetwork(nn.Module):
-    """z (N, z_dim) -> w (N, w_dim): pixel-norm then an MLP with lrelu (lr multiplier 0.01)."""
+    """z (N, z_dim) [+ labels c (N, c_dim)] -> w (N, w_dim): pixel-norm then an MLP with lrelu
+    (lr multiplier 0.01).  A conditioned network embeds c (one linear layer), normalises the
+    embedding like z and joins the two before the MLP (StyleGAN2-ADA's conditional mapping)."""
 
     def __init__(self, cfg: GanConfig):
         super().__init__()
-        dims = [cfg.z_dim] + [cfg.w_dim] * cfg.mapping_layers
+        self.c_dim = cfg.c_dim
+        dims = [cfg.z_dim + (cfg.w_dim if self.c_dim else 0)] + [cfg.w_dim] * cfg.mapping_layers
+        self.embed = EqLinear(self.c_dim, cfg.w_dim) if self.c_dim else None
         self.layers = nn.ModuleList(EqLinear(a, b, lr_mult=cfg.mapping_lr_mult, act=True)
                                     for a, b in zip(dims[:-1], dims[1:]))
 
-    def forward(self, z):
-        x = z * torch.rsqrt(z.square().mean(dim=1, keepdim=True) + 1e-8)
+    def forward(self, z, c=None):
+        x = _pixel_norm(z)
+        if self.embed is not None:
+            if c is None:
+                raise ValueError("this generator is conditioned: it needs labels c")
+            x = torch.cat([x, _pixel_norm(self.embed(c))], dim=1)
         for layer in self.layers:
             x = layer(x)
         return x
@@ -197,9 +209,12 @@ class Generator(nn.Module):
         self.num_ws = self.synthesis.num_ws
         self.register_buffer("w_avg", torch.zeros(cfg.w_dim))
 
-    def map(self, z, truncation: float = 1.0, update_w_avg: bool = False, beta: float = 0.995):
-        """z (N, z_dim) -> w (N, w_dim), truncated toward ``w_avg`` by ``truncation`` (psi)."""
-        w = self.mapping(z)
+    def map(self, z, truncation: float = 1.0, update_w_avg: bool = False, beta: float = 0.995,
+            c=None):
+        """z (N, z_dim) [, labels c (N, c_dim)] -> w (N, w_dim), truncated toward ``w_avg`` by
+        ``truncation`` (psi).  (A conditioned generator's ``w_avg`` is the mean over the
+        training labels: truncation moves toward the average sound, not the label's.)"""
+        w = self.mapping(z, c)
         if update_w_avg:
             self.w_avg.copy_(w.detach().mean(0).lerp(self.w_avg, beta))
         if truncation != 1.0:
@@ -213,8 +228,8 @@ class Generator(nn.Module):
         return self.synthesis(w, noise, noise_gen)
 
     def forward(self, z, truncation: float = 1.0, noise: float = 1.0,
-                noise_gen: torch.Generator | None = None, update_w_avg: bool = False):
-        return self.synthesize(self.map(z, truncation, update_w_avg), noise, noise_gen)
+                noise_gen: torch.Generator | None = None, update_w_avg: bool = False, c=None):
+        return self.synthesize(self.map(z, truncation, update_w_avg, c=c), noise, noise_gen)
 
 
 class DBlock(nn.Module):
@@ -233,7 +248,11 @@ class DBlock(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """Image (N, 1, H, W) -> logit (N,).  ResNet with minibatch-stddev at the 4x4-ish end."""
+    """Image (N, 1, H, W) -> logit (N,).  ResNet with minibatch-stddev at the 4x4-ish end.
+
+    A conditioned discriminator also has auxiliary heads on its last features (GANSynth's
+    AC-GAN style): :meth:`heads` returns the logit with pitch logits (N, n_pitch), family logits
+    (N, n_family) and a velocity estimate (N,)."""
 
     def __init__(self, cfg: GanConfig):
         super().__init__()
@@ -244,6 +263,9 @@ class Discriminator(nn.Module):
         self.conv = EqConv(ch[-1] + 1, ch[-1], 3)
         self.fc = EqLinear(ch[-1] * cfg.start[0] * cfg.start[1], ch[-1], act=True)
         self.out = EqLinear(ch[-1], 1)
+        space = cfg.label_space
+        self.aux = EqLinear(ch[-1], space.dim) if space else None
+        self.space = space
 
     def _mbstd(self, x):
         n, c, h, w = x.shape
@@ -255,9 +277,20 @@ class Discriminator(nn.Module):
         y = y.mean(dim=(1, 2, 3)).reshape(-1, 1, 1, 1).repeat(g, 1, h, w)
         return torch.cat([x, y], dim=1)
 
-    def forward(self, img):
+    def _features(self, img):
         x = self.from_image(img)
         for b in self.blocks:
             x = b(x)
         x = self.conv(self._mbstd(x))
-        return self.out(self.fc(x.flatten(1))).squeeze(1)
+        return self.fc(x.flatten(1))
+
+    def forward(self, img):
+        return self.out(self._features(img)).squeeze(1)
+
+    def heads(self, img):
+        """(logit (N,), pitch logits, family logits, velocity (N,)) of a conditioned D."""
+        f = self._features(img)
+        a = self.aux(f)
+        s = self.space
+        return (self.out(f).squeeze(1), a[:, s.pitch_slice], a[:, s.family_slice],
+                torch.sigmoid(a[:, s.velocity_index]))

@@ -6,7 +6,12 @@ onnxruntime, and :func:`load_generator`, which picks it for a checkpoint.
 mapping network, truncation toward ``w_avg``, the W offset, the synthesis network with its fixed
 noise maps scaled by the noise input, the clamp to [-1, 1]::
 
-    z (1, z_dim), truncation (), w_offset (1, w_dim), noise ()  ->  image (1, n_mels, frames)
+    z (1, z_dim), truncation (), w_offset (1, w_dim), noise () [, c (1, c_dim)]
+        ->  image (1, n_mels, frames)
+
+A conditioned generator's graph has the label vector ``c`` (pitch, family, velocity:
+:mod:`engine.gan.labels`) as a fifth input; its label space travels in the metadata with the
+generator sizes.
 
 What a graph does not hold sits in its metadata (key ``latent_resonance``, JSON): the name, the
 generator sizes, the codec, the card, the named directions (summed into ``w_offset`` here, in
@@ -32,6 +37,8 @@ FORMAT = "latent-resonance-generator-onnx"
 VERSION = 1
 META_KEY = "latent_resonance"
 INPUTS = ("z", "truncation", "w_offset", "noise")
+#: a conditioned generator's graph inputs
+CONDITIONED_INPUTS = INPUTS + ("c",)
 
 
 def companion_path(path: str | Path) -> Path:
@@ -66,8 +73,9 @@ class ExportedGenerator(LatentSpace):
             first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else "?"
             raise ExportError(f"{where}: not a readable ONNX graph ({first})") from None
         names = tuple(i.name for i in self._session.get_inputs())
-        if names != INPUTS:
-            raise ExportError(f"{where}: graph inputs {names}, expected {INPUTS}")
+        if names not in (INPUTS, CONDITIONED_INPUTS):
+            raise ExportError(f"{where}: graph inputs {names}, expected {INPUTS} or "
+                              f"{CONDITIONED_INPUTS}")
         try:
             meta = json.loads(meta_map[META_KEY])
             assert isinstance(meta, dict) and meta.get("format") == FORMAT
@@ -87,6 +95,9 @@ class ExportedGenerator(LatentSpace):
             self.source_sha256 = str(meta.get("source_sha256", ""))
         except (KeyError, TypeError, ValueError) as exc:
             raise ExportError(f"{where}: bad metadata ({exc})") from None
+        if (names == CONDITIONED_INPUTS) != bool(self.config.c_dim):
+            raise ExportError(f"{where}: the graph's inputs {names} do not match its labels "
+                              f"metadata")
         for k, v in self.directions.items():
             if v.shape != (self.w_dim,) or not np.all(np.isfinite(v)):
                 raise ExportError(f"{where}: direction {k[:40]!r} must be {self.w_dim} finite "
@@ -95,17 +106,23 @@ class ExportedGenerator(LatentSpace):
 
     def generate(self, z, truncation: float = 1.0, noise: float = 1.0,
                  directions: dict[str, float] | None = None,
-                 noise_seed: int | None = None) -> np.ndarray:
+                 noise_seed: int | None = None, c=None) -> np.ndarray:
         """As :meth:`engine.gan.checkpoint.Checkpoint.generate` (within 1e-5 of it)."""
         if noise_seed is not None:
             raise ValueError("fresh noise maps (noise_seed) need the torch model "
                              "(pip install 'latent-resonance[train]')")
         arr, single = self.check_z(z)
+        cs = self.check_c(c, len(arr))
         off = self.direction_offset(directions)
         off = np.zeros((1, self.w_dim), np.float32) if off is None else off[None]
         feed = {"truncation": np.array(truncation, np.float32), "w_offset": off,
                 "noise": np.array(noise, np.float32)}
-        out = np.stack([self._session.run(None, dict(feed, z=row[None]))[0][0] for row in arr])
+        if cs is None:
+            out = np.stack([self._session.run(None, dict(feed, z=row[None]))[0][0]
+                            for row in arr])
+        else:
+            out = np.stack([self._session.run(None, dict(feed, z=row[None], c=ci[None]))[0][0]
+                            for row, ci in zip(arr, cs)])
         return out[0] if single else out
 
     # ------------------------------------------------------------ across processes

@@ -1,5 +1,9 @@
 """One GAN training step at a time: non-saturating logistic loss, lazy R1, EMA generator,
-adaptive (ADA-style) augmentation probability.  Pure computation: the caller (``latent-resonance
+adaptive (ADA-style) augmentation probability; for a conditioned generator (labels: pitch,
+family, velocity, :mod:`engine.gan.labels`) auxiliary-classifier losses on the discriminator's
+heads, for reals (D) and for fakes of the requested labels (G), GANSynth-style.  Fakes are asked
+for labels drawn from the training set's own (pitch, family, velocity) triples, so a family is
+never asked for a pitch it does not play.  Pure computation: the caller (``latent-resonance
 train``) owns the loop, progress bar and files; :meth:`Trainer.state_dict` /
 :meth:`Trainer.load_state_dict` make resuming exact (weights, optimisers, RNG, ADA p, counters).
 """
@@ -34,6 +38,7 @@ class TrainConfig:
     ada_interval: int = 4
     ada_kimg: float = 20.0
     ada_p_max: float = 0.8
+    aux_weight: float = 1.0
     seed: int = 0
 
     def to_dict(self) -> dict:
@@ -54,13 +59,20 @@ class Trainer:
     """Holds G, D, the EMA generator ``G_ema``, optimisers and training data (N, 1, H, W)."""
 
     def __init__(self, data: torch.Tensor, gan: GanConfig, cfg: TrainConfig,
-                 device: str | torch.device = "cpu", rank: int = 0, grad_sync=None):
+                 device: str | torch.device = "cpu", rank: int = 0, grad_sync=None,
+                 labels: torch.Tensor | None = None):
         """``rank``: process index under torch.distributed (its own data/latent stream);
         ``grad_sync(module)``: called after each backward to average gradients across
-        processes (None when training alone)."""
+        processes (None when training alone); ``labels``: (N, c_dim) label vectors of
+        ``data`` (needed exactly when ``gan`` is conditioned)."""
         if data.ndim != 4 or data.shape[1] != 1 or tuple(data.shape[2:]) != gan.resolution:
             raise ValueError(f"training data must be (N, 1, {gan.resolution[0]}, "
                              f"{gan.resolution[1]}), got {tuple(data.shape)}")
+        if gan.c_dim and (labels is None or tuple(labels.shape) != (len(data), gan.c_dim)):
+            raise ValueError(f"a conditioned generator needs labels ({len(data)}, {gan.c_dim}), "
+                             f"got {None if labels is None else tuple(labels.shape)}")
+        if not gan.c_dim and labels is not None:
+            raise ValueError("labels given for an unconditioned generator")
         self.gan, self.cfg, self.device = gan, cfg, torch.device(device)
         torch.manual_seed(cfg.seed)
         self.G = Generator(gan).to(self.device)
@@ -71,6 +83,10 @@ class Trainer:
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=cfg.lr_d * r1_ratio,
                                       betas=tuple(b ** r1_ratio for b in cfg.betas))
         self.data = data                      # kept on CPU (float16 or float32)
+        self.labels = labels                  # (N, c_dim) float32 on CPU, or None
+        self.space = gan.label_space
+        # a frequency shift moves the pitch: a conditioned D would learn wrong pitch labels
+        self._max_freq = 0.0 if self.space else 0.0625
         self.gen = torch.Generator().manual_seed(cfg.seed + 1_000_003 * rank)
         self.grad_sync = grad_sync
         self.step_count = 0
@@ -79,9 +95,27 @@ class Trainer:
         self._ada_acc: list[float] = []
 
     # -------------------------------------------------------------- one step
-    def _batch(self) -> torch.Tensor:
+    def _batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         idx = torch.randint(0, self.data.shape[0], (self.cfg.batch,), generator=self.gen)
-        return self.data[idx].to(self.device, torch.float32)
+        return self.data[idx].to(self.device, torch.float32), self._labels(idx)
+
+    def _labels(self, idx) -> torch.Tensor | None:
+        return None if self.labels is None else self.labels[idx].to(self.device)
+
+    def _fake_labels(self) -> torch.Tensor | None:
+        if self.labels is None:
+            return None
+        return self._labels(torch.randint(0, self.labels.shape[0], (self.cfg.batch,),
+                                          generator=self.gen))
+
+    def _aux_loss(self, img, c) -> tuple[torch.Tensor, torch.Tensor]:
+        """(adversarial logits, auxiliary loss) of ``img`` whose labels should be ``c``."""
+        s = self.space
+        logit, pitch, family, vel = self.D.heads(img)
+        loss = (F.cross_entropy(pitch, c[:, s.pitch_slice].argmax(1))
+                + F.cross_entropy(family, c[:, s.family_slice].argmax(1))
+                + F.l1_loss(vel, c[:, s.velocity_index]))
+        return logit, loss
 
     def _z(self) -> torch.Tensor:
         return torch.randn(self.cfg.batch, self.gan.z_dim, generator=self.gen).to(self.device)
@@ -93,13 +127,19 @@ class Trainer:
         self.G.train()
         self.D.train()
         # ---- discriminator
-        real = self._batch()
+        real, c_real = self._batch()
+        c_fake = self._fake_labels()
         with torch.no_grad():
-            fake = self.G(self._z(), noise_gen=g)
-        real_aug = augment(real, self.ada_p, g)
-        logits_real = self.D(real_aug)
-        logits_fake = self.D(augment(fake, self.ada_p, g))
-        loss_d = F.softplus(logits_fake).mean() + F.softplus(-logits_real).mean()
+            fake = self.G(self._z(), noise_gen=g, c=c_fake)
+        real_aug = augment(real, self.ada_p, g, max_freq=self._max_freq)
+        aux_d = 0.0
+        if self.space is None:
+            logits_real = self.D(real_aug)
+        else:
+            logits_real, aux_d = self._aux_loss(real_aug, c_real)
+        logits_fake = self.D(augment(fake, self.ada_p, g, max_freq=self._max_freq))
+        loss_d = (F.softplus(logits_fake).mean() + F.softplus(-logits_real).mean()
+                  + cfg.aux_weight * aux_d)
         self.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         r1 = 0.0
@@ -121,8 +161,15 @@ class Trainer:
             self._ada_acc.clear()
         # ---- generator
         self.D.requires_grad_(False)
-        fake = self.G(self._z(), noise_gen=g, update_w_avg=True)
-        loss_g = F.softplus(-self.D(augment(fake, self.ada_p, g))).mean()
+        c_fake = self._fake_labels()
+        fake = self.G(self._z(), noise_gen=g, update_w_avg=True, c=c_fake)
+        aux_g = 0.0
+        if self.space is None:
+            logits_g = self.D(augment(fake, self.ada_p, g, max_freq=self._max_freq))
+        else:
+            logits_g, aux_g = self._aux_loss(
+                augment(fake, self.ada_p, g, max_freq=self._max_freq), c_fake)
+        loss_g = F.softplus(-logits_g).mean() + cfg.aux_weight * aux_g
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         if self.grad_sync:
@@ -141,7 +188,10 @@ class Trainer:
                 pe.copy_(p.lerp(pe, beta))
             for be, b in zip(self.G_ema.buffers(), self.G.buffers()):
                 be.copy_(b)
-        return {"loss_d": float(loss_d.detach()), "loss_g": float(loss_g.detach()), "r1": r1,
+        out = {}
+        if self.space is not None:
+            out = {"aux_d": float(aux_d.detach()), "aux_g": float(aux_g.detach())}
+        return {**out, "loss_d": float(loss_d.detach()), "loss_g": float(loss_g.detach()), "r1": r1,
                 "d_real": float(logits_real.detach().mean()), "d_fake": float(logits_fake.detach().mean()),
                 "ada_p": self.ada_p}
 

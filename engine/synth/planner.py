@@ -6,6 +6,11 @@ the caller, so the offline renderer (audio-time clock) and the daemon (wall cloc
 something it depends on moved: the latent target or a named direction, the glide still under
 way, clarity/entropy (truncation and noise), or -- while entropy > 0 -- the latent jitter, which
 is re-drawn ``JITTER_HZ`` times a second.  Passes are at most ``max_rate`` per second.
+
+A conditioned generator (pitch, family, velocity: :mod:`engine.gan.labels`) is asked for the
+state's family -- a change glides the family weights linearly over the glide time, as the
+latent glides -- at the drone's default pitch; :meth:`LatentGenerator.note_job` asks it for one
+played note's own image (the note's pitch and velocity, the drone's latent and family now).
 """
 
 from __future__ import annotations
@@ -54,6 +59,41 @@ class LatentGenerator:
         self._at_target = True  # the last pass rendered the glide's end point
         self.passes = 0
         self.last_seconds = 0.0  # duration of the last generator pass (wall clock)
+        # a conditioned generator: its label space, the family glide (weights, from -> to)
+        self.labels = getattr(ckpt, "labels", None)
+        self._fam_from = self._fam_to = None
+        self._fam_t0, self._fam_s = 0.0, 0.0
+        self._last_job = None  # inputs of the last drone pass (what a note image starts from)
+        self._family_name = None
+
+    # ---------------------------------------------------------------- family (conditioned)
+    def _family_weights(self, name: str | None) -> np.ndarray:
+        space = self.labels
+        if name is None or name not in space.families:
+            name = "strings" if "strings" in space.families else space.families[0]
+        return space.family_weights(name)
+
+    def _set_family(self, name: str | None, now: float, glide_s: float) -> None:
+        to = self._family_weights(name)
+        self._fam_from = self.family_now(now) if self._fam_to is not None else to
+        self._fam_to, self._fam_t0, self._fam_s = to, now, max(0.0, float(glide_s))
+
+    def family_now(self, now: float) -> np.ndarray | None:
+        """The family weights the generator is asked for at ``now`` (None: unconditioned)."""
+        if self._fam_to is None:
+            return None
+        if self._fam_s <= 0.0 or now >= self._fam_t0 + self._fam_s:
+            return self._fam_to
+        a = (now - self._fam_t0) / self._fam_s
+        return (1.0 - a) * self._fam_from + a * self._fam_to
+
+    def _family_moving(self, now: float) -> bool:
+        return self._fam_to is not None and now < self._fam_t0 + self._fam_s
+
+    def _c(self, now: float, note: float | None = None, velocity: float | None = None):
+        if self.labels is None:
+            return None
+        return self.ckpt.condition(note, self.family_now(now), velocity)
 
     def _due(self, now: float) -> bool:
         z, directions, version = self.state.latent()
@@ -62,8 +102,13 @@ class LatentGenerator:
             self._seen_version = version
             self.glide.set_target(z, now, c.glide_s)
             self._directions = directions
+            if self.labels is not None:
+                family = self.state.family() if hasattr(self.state, "family") else None
+                if self._fam_to is None or family != self._family_name:
+                    self._set_family(family, now, c.glide_s if self._fam_to is not None else 0)
+                self._family_name = family
             return True
-        if self.glide.moving(now) or self._last_inputs is None:
+        if self.glide.moving(now) or self._family_moving(now) or self._last_inputs is None:
             return True
         if not self._at_target:  # a glide shorter than the pass interval ended between passes
             return True
@@ -101,12 +146,23 @@ class LatentGenerator:
         self._last_pass = now
         self._last_inputs = (_entropy(c), c.clarity)
         self.passes += 1
-        return z, psi, noise, dict(self._directions) or None
+        self._last_job = (z, psi, noise, dict(self._directions) or None, self._c(now))
+        return self._last_job
+
+    def note_job(self, note: float, velocity: float, now: float) -> tuple | None:
+        """The inputs of ``note``'s own image at ``velocity`` (the last drone pass's latent,
+        clarity and entropy; the family now); None for an unconditioned generator or before
+        the first pass."""
+        if self.labels is None or self._last_job is None:
+            return None
+        z, psi, noise, directions, _ = self._last_job
+        return z, psi, noise, directions, self._c(now, note, velocity)
 
     def run(self, job: tuple) -> np.ndarray:
-        """The generator pass for a :meth:`plan` (n_mels, frames) float32."""
-        z, psi, noise, directions = job
+        """The generator pass for a :meth:`plan` or :meth:`note_job` (n_mels, frames) float32."""
+        z, psi, noise, directions, c = job
         t0 = time.perf_counter()
-        spec = self.ckpt.generate(z, truncation=psi, noise=noise, directions=directions)
+        kw = {} if c is None else {"c": c}
+        spec = self.ckpt.generate(z, truncation=psi, noise=noise, directions=directions, **kw)
         self.last_seconds = time.perf_counter() - t0
         return np.asarray(spec, dtype=np.float32)

@@ -1,0 +1,239 @@
+"""A generator conditioned on pitch, family and velocity: the label vector, training that learns
+the labels, checkpoints and exports that carry them, the labelled archive, and the commands a
+user runs (``dataset OUT.npz``, ``train`` on it, ``reconstruct --note --family``)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from bridge.cli import main
+from engine.data.archive import LabelledSet, read_archive, write_archive
+from engine.gan.checkpoint import Checkpoint, load_checkpoint, random_checkpoint
+from engine.gan.config import GanConfig, preset_config
+from engine.gan.export import export_checkpoint
+from engine.gan.labels import LabelSpace
+from engine.gan.runtime import load_generator
+from engine.gan.train import Trainer, TrainConfig
+from engine.spectral.codec import CodecParams
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+SPACE = LabelSpace(40, 52, ("low", "high"))
+
+
+def test_label_vector_layout():
+    c = SPACE.encode(45.25, "high", 0.5)
+    assert c.shape == (SPACE.dim,) == (13 + 2 + 1,)
+    assert c[5] == pytest.approx(0.75) and c[6] == pytest.approx(0.25)  # a glide between notes
+    assert SPACE.decode_note(c) == pytest.approx(45.25)
+    assert list(c[SPACE.family_slice]) == [0.0, 1.0] and c[-1] == 0.5
+    blend = SPACE.encode(60, {"low": 1, "high": 3}, 2.0)  # clipped to the range, blended
+    assert SPACE.decode_note(blend) == 52 and list(blend[SPACE.family_slice]) == [0.25, 0.75]
+    assert blend[-1] == 1.0
+    with pytest.raises(ValueError, match="unknown family 'cello'.*low, high"):
+        SPACE.encode(45, "cello")
+    with pytest.raises(ValueError):
+        SPACE.encode(float("nan"), "low")
+    assert LabelSpace.from_dict(SPACE.to_dict()) == SPACE
+
+
+def bands(n=64, h=16, w=8, seed=0):
+    """Images whose label decides the sound: family "low" lights the bottom half, "high" the
+    top; the pitch moves the lit row within it."""
+    rng = np.random.default_rng(seed)
+    imgs = np.full((n, h, w), -1.0, np.float32)
+    notes = rng.integers(40, 53, n)
+    fam = rng.integers(0, 2, n)
+    for i in range(n):
+        row = (notes[i] - 40) * (h // 2 - 1) // 12 + (h // 2 if fam[i] else 0)
+        imgs[i, row] = 1.0
+    return imgs, SPACE.encode_many(notes, fam, np.full(n, 0.8))
+
+
+def test_a_conditioned_generator_learns_its_labels():
+    imgs, labels = bands()
+    gan = preset_config("tiny", imgs.shape[1:], SPACE.to_dict())
+    tr = Trainer(torch.from_numpy(imgs)[:, None], gan,
+                 TrainConfig(batch=16, lr_g=0.005, lr_d=0.005, seed=0),
+                 labels=torch.from_numpy(labels))
+    z = torch.randn(32, gan.z_dim, generator=torch.Generator().manual_seed(1))
+
+    def halves(family):
+        c = torch.from_numpy(np.stack([SPACE.encode(46, family, 0.8)] * 32))
+        with torch.no_grad():
+            img = tr.G_ema(z, c=c)[:, 0].numpy()
+        return img[:, :8].mean(), img[:, 8:].mean()   # (bottom, top)
+
+    for _ in range(150):
+        stats = tr.step()
+    assert {"aux_d", "aux_g"} <= stats.keys()
+    lo_b, lo_t = halves("low")
+    hi_b, hi_t = halves("high")
+    # asked for "low", the energy sits lower than asked for "high" (both ways round)
+    assert lo_b - lo_t > hi_b - hi_t + 0.1, (lo_b, lo_t, hi_b, hi_t)
+
+
+def test_labels_are_checked():
+    imgs, labels = bands(8)
+    gan = preset_config("tiny", imgs.shape[1:], SPACE.to_dict())
+    data = torch.from_numpy(imgs)[:, None]
+    with pytest.raises(ValueError, match="needs labels"):
+        Trainer(data, gan, TrainConfig())
+    with pytest.raises(ValueError, match="unconditioned"):
+        Trainer(data, preset_config("tiny", imgs.shape[1:]), TrainConfig(),
+                labels=torch.from_numpy(labels))
+
+
+def conditioned_checkpoint(seed=0) -> Checkpoint:
+    cfg = GanConfig(z_dim=16, w_dim=32, resolution=(32, 16), start=(4, 2),
+                    g_channels=[32, 16, 8, 8], d_channels=[8, 8, 16, 32], labels=SPACE.to_dict())
+    return random_checkpoint(cfg, CodecParams(n_mels=32, frames=16), seed=seed, name="cond")
+
+
+def test_checkpoint_and_export_carry_the_labels(tmp_path):
+    ck = conditioned_checkpoint()
+    assert ck.families == ("low", "high")
+    z = ck.random_latent(0)
+    a, b = ck.generate(z, c=ck.condition(41, "low")), ck.generate(z, c=ck.condition(51, "high"))
+    assert np.abs(a - b).max() > 1e-3, "the labels change nothing"
+    assert np.array_equal(ck.generate(z), ck.generate(z, c=ck.condition()))  # the defaults
+    with pytest.raises(ValueError, match="labels must be"):
+        ck.generate(z, c=np.zeros(3))
+    path = ck.save(tmp_path / "cond.pt")
+    back = load_checkpoint(path)
+    assert back.labels == SPACE
+    assert np.array_equal(back.generate(z, c=ck.condition(44, "high", 0.3)),
+                          ck.generate(z, c=ck.condition(44, "high", 0.3)))
+    export_checkpoint(path)  # checked against torch on labels across the range
+    g = load_generator(path)
+    assert type(g).__name__ == "ExportedGenerator" and g.labels == SPACE
+    for note, fam in ((40, "low"), (46.5, "high"), (52, {"low": 0.5, "high": 0.5})):
+        c = g.condition(note, fam, 0.6)
+        assert np.abs(g.generate(z, c=c) - ck.generate(z, c=c)).max() < 1e-5
+    # an unconditioned generator refuses labels, in both back ends
+    plain = random_checkpoint(GanConfig(z_dim=16, w_dim=32, resolution=(32, 16), start=(4, 2),
+                                        g_channels=[32, 16, 8, 8], d_channels=[8, 8, 16, 32]),
+                              CodecParams(n_mels=32, frames=16))
+    assert plain.labels is None and plain.condition(40) is None
+    with pytest.raises(ValueError, match="not conditioned"):
+        plain.generate(z, c=ck.condition(41))
+
+
+def test_archive_round_trip_and_bad_files(tmp_path):
+    codec = CodecParams(n_mels=16, frames=8)
+    imgs, _ = bands(6)
+    s = LabelledSet(imgs, np.arange(40, 46, dtype=np.float32), np.full(6, 0.5, np.float32),
+                    np.array([0, 1, 0, 1, 0, 1]), ("low", "high"),
+                    np.array([True] + [False] * 5), [f"n{i}" for i in range(6)], codec)
+    back = read_archive(write_archive(tmp_path / "a.npz", s))
+    assert back.labelled and back.families == ("low", "high") and back.codec == codec
+    assert np.abs(back.images - imgs).max() <= 1 / 127.5   # 8 bits, as the PNGs
+    assert list(back.heldout) == list(s.heldout) and back.names == s.names
+    np.savez(tmp_path / "other.npz", x=np.zeros(3))
+    with pytest.raises(ValueError, match="not a training archive"):
+        read_archive(tmp_path / "other.npz")
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match="junk.npz"):
+        read_archive(tmp_path / "junk.npz")
+
+
+def test_dataset_train_reconstruct_on_a_labelled_archive(tmp_path, capsys):
+    raw, arc, out = tmp_path / "raw", tmp_path / "set.npz", tmp_path / "run"
+    assert main(["sources", str(raw), "--count", "20", "--synth-only", "--no-progress"]) == 0
+    assert main(["dataset", str(raw), str(arc), "--n-mels", "32", "--frames", "16",
+                 "--heldout-every", "5", "--no-progress"]) == 0
+    said = capsys.readouterr().out
+    assert "60 spectrograms (32 x 16), 12 held out" in said and "families: synth 60" in said
+    s = read_archive(arc)
+    assert s.labelled and s.families == ("synth",)
+    assert main(["train", str(arc), "--out", str(out), "--preset", "tiny", "--steps", "3",
+                 "--snapshot-every", "3", "--no-progress"]) == 0
+    ck = load_checkpoint(out / "generator.pt")
+    assert ck.families == ("synth",)
+    assert ck.labels.pitch_lo == int(s.note.min()) and ck.labels.pitch_hi == int(s.note.max())
+    card = json.loads((out / "card.json").read_text())
+    assert card["gan_config"]["labels"]["families"] == ["synth"]
+    assert main(["reconstruct", str(out / "generator.pt"), "--n", "2", "--out",
+                 str(tmp_path / "smp"), "--note", str(int(s.note.min())), "--family",
+                 "synth", "--velocity", "0.5"]) == 0
+    assert (tmp_path / "smp" / "sample_0001.wav").is_file()
+    capsys.readouterr()
+    assert main(["reconstruct", str(out / "generator.pt"), "--family", "list"]) == 0
+    assert capsys.readouterr().out.strip() == "synth"
+    # user mistakes: one line each
+    assert main(["reconstruct", str(out / "generator.pt"), "--family", "tuba",
+                 "--out", str(tmp_path / "x")]) != 0
+    assert "unknown family 'tuba'" in capsys.readouterr().err
+    assert main(["reconstruct", str(out / "generator.pt"), "--note", "120",
+                 "--out", str(tmp_path / "x")]) != 0
+    assert "outside the trained range" in capsys.readouterr().err
+
+
+def test_reconstruct_on_an_unconditioned_checkpoint_refuses_labels(tmp_path, capsys):
+    from tests.synth_util import make_checkpoint
+
+    pt = make_checkpoint(tmp_path / "plain.pt")
+    assert main(["reconstruct", str(pt), "--note", "60", "--out", str(tmp_path / "x")]) != 0
+    err = capsys.readouterr().err
+    assert "is not conditioned" in err and "Traceback" not in err
+
+
+# ---------------------------------------------------------------- the synth side
+def test_timbre_message_and_note_images_follow_the_labels():
+    from bridge.osc.server import ErrorLog, OscContext, apply_message
+    from bridge.synth.generator_thread import GeneratorThread
+    from bridge.mailbox import Mailbox
+    from bridge.synth.state import SynthState
+    from engine.synth.planner import LatentGenerator
+
+    ck = conditioned_checkpoint()
+    state = SynthState(ck.random_latent(0))
+    ctx = OscContext(state, ck.random_latent, lambda: (), timbres=ck.families)
+    errors = ErrorLog()
+    gen = LatentGenerator(ck, state)
+    drone = gen.step(0.0)
+    z = ck.random_latent(0)
+    psi, noise = gen._last_job[1], gen._last_job[2]
+    assert np.array_equal(drone, ck.generate(z, truncation=psi, noise=noise,
+                                             c=ck.condition()))  # the default family
+    r = apply_message(ctx, "/lr/latent/timbre", ("tuba",), errors)
+    assert r[0] == "/lr/error" and "unknown family 'tuba'" in r[1] and "high, low" in r[1]
+    state.set_controls(glide_s=1.0)
+    assert apply_message(ctx, "/lr/latent/timbre", ("high",), errors) is None
+    assert state.family() == "high"
+    gen.step(10.0)                     # the family glides over the glide time
+    half = gen.family_now(10.5)
+    assert 0.4 < half[1] < 0.6, half
+    assert list(gen.family_now(11.0)) == [0.0, 1.0]
+    # a note-on asks for the note's own image: the played note's pitch and velocity
+    thread = GeneratorThread(gen, Mailbox())
+    state.request_note(47.0, 0.25)  # what /lr/note/on and a MIDI note-on do on arrival
+    thread._serve_notes(11.0, drone_pass=False)
+    (note, image), = thread.note_images
+    zn, psin, noisen = gen._last_job[:3]
+    want = ck.generate(zn, truncation=psin, noise=noisen, c=ck.condition(47.0, "high", 0.25))
+    assert note == 47.0 and np.array_equal(image, want)
+    # an unconditioned checkpoint names no families: the message says so
+    plain_ctx = OscContext(state, ck.random_latent, lambda: ())
+    r = apply_message(plain_ctx, "/lr/latent/timbre", ("high",), errors)
+    assert r[0] == "/lr/error" and "names no instrument families" in r[1]
+
+
+def test_a_render_gives_every_note_its_own_image(tmp_path):
+    from bridge.synth.render import render
+
+    ck = conditioned_checkpoint()
+    ck.save(tmp_path / "c.pt")
+    events = [(0.2, "/lr/note/on", (41.0, 0.9)), (0.5, "/lr/note/on", (50.0, 0.4)),
+              (0.8, "/lr/latent/timbre", ("high",)), (1.0, "/lr/note/off", (41.0,))]
+    stats = render(load_generator(tmp_path / "c.pt"), ck.codec, None, 1.5, events)
+    assert stats["notes"] == 2 and stats["note_images"] == 2 and stats["bad_messages"] == 0
+    plain = random_checkpoint(GanConfig(z_dim=16, w_dim=32, resolution=(32, 16), start=(4, 2),
+                                        g_channels=[32, 16, 8, 8], d_channels=[8, 8, 16, 32]),
+                              CodecParams(n_mels=32, frames=16))
+    stats = render(plain, plain.codec, None, 1.5, events)
+    assert stats["notes"] == 2 and stats["note_images"] == 0 and stats["bad_messages"] == 1
