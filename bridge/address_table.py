@@ -130,8 +130,9 @@ SYNTH_ADDRESSES: tuple[Address, ...] = (
             "sender", handler="scene_list"),
     Address("/lr/midi/learn", "s", "synth", "learn: the next MIDI CC moved sets this address "
             "(one number argument), scaled from 0..127 to its range", handler="midi_learn"),
-    Address("/lr/latent/timbre", "s", "synth", "move the latent to a named instrument family "
-            "of the checkpoint", handler="latent_timbre"),
+    Address("/lr/latent/timbre", "s", "synth", "play a named instrument family of a "
+            "conditioned checkpoint (glides over the glide time; the drone and every note)",
+            handler="latent_timbre"),
     Address(STATUS, "", "synth", "ask for status; the reply goes to the sender",
             handler="status"),
     Address(STATE, "", "synth", "ask for every current value; the reply goes to the sender",

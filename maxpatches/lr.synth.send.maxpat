@@ -2439,7 +2439,7 @@
 						30,
 						30
 					],
-					"comment": "/lr/latent/timbre (s) move the latent to a named instrument family of the checkpoint",
+					"comment": "/lr/latent/timbre (s) play a named instrument family of a conditioned checkpoint (glides over the glide time; the drone and every note)",
 					"id": "obj-135"
 				}
 			},

@@ -237,3 +237,49 @@ def test_a_render_gives_every_note_its_own_image(tmp_path):
                               CodecParams(n_mels=32, frames=16))
     stats = render(plain, plain.codec, None, 1.5, events)
     assert stats["notes"] == 2 and stats["note_images"] == 0 and stats["bad_messages"] == 1
+
+
+def test_the_gpu_script_writes_a_state_that_train_finishes(tmp_path, capsys):
+    """checkpoints/gpu_train.py (torch and numpy alone) -> state.pt -> `train --resume` here."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parent.parent
+    raw, arc, out = tmp_path / "raw", tmp_path / "set.npz", tmp_path / "run"
+    assert main(["sources", str(raw), "--count", "10", "--synth-only", "--no-progress"]) == 0
+    assert main(["dataset", str(raw), str(arc), "--n-mels", "32", "--frames", "16",
+                 "--heldout-every", "5", "--no-progress"]) == 0
+    # as on a lent machine: none of the project's other packages can be imported
+    absent = ["librosa", "PIL", "soundfile", "tqdm", "scipy", "sklearn", "mido", "onnx",
+              "onnxruntime", "matplotlib"]
+    code = (f"import sys, runpy; sys.modules.update(dict.fromkeys({absent!r})); "
+            f"sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')")
+    r = subprocess.run([sys.executable, "-c", code, str(repo / "checkpoints" / "gpu_train.py"),
+                        str(arc), "--out", str(out), "--preset", "tiny", "--steps", "4",
+                        "--batch", "4"],
+                       capture_output=True, text=True, timeout=300,
+                       env={"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"})
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "step 4" in r.stdout
+    assert main(["train", str(arc), "--out", str(out), "--resume", "--steps", "5",
+                 "--no-progress"]) == 0
+    ck = load_checkpoint(out / "generator.pt")
+    assert ck.card["steps"] == 5 and ck.families == ("synth",) and "metric" in ck.card
+
+
+def test_a_conditioned_teacher_distills_into_a_conditioned_student():
+    from engine.gan.distill import DistillConfig, Distiller
+
+    teacher = conditioned_checkpoint()
+    d = Distiller(teacher, DistillConfig(g_channels=[16, 8, 8, 8], batch=4, steps=5))
+    before = d.evaluate(8)
+    for _ in range(5):
+        d.step()
+    assert d.evaluate(8) < before
+    student = d.checkpoint(teacher, "student")
+    assert student.labels == SPACE
+    z = teacher.random_latent(0)
+    # the student shares the teacher's mapping: the same labels mean the same w
+    assert np.allclose(student.mapped(z, c=SPACE.encode(45, "high")).numpy(),
+                       teacher.mapped(z, c=SPACE.encode(45, "high")).numpy())

@@ -16,6 +16,10 @@ def card_markdown(name: str, card: dict) -> str:
               + (f" ({card['hardware']})" if card.get("hardware") else ""),
               f"- resolution: {g.get('resolution')} (mel bands x frames), z_dim {g.get('z_dim')}, "
               f"w_dim {g.get('w_dim')}, generator channels {g.get('g_channels')}"]
+    labels = g.get("labels")
+    if labels:
+        lines.append(f"- conditioned on pitch (MIDI {labels['pitch_lo']}-{labels['pitch_hi']}), "
+                     f"instrument family ({', '.join(labels['families'])}) and velocity")
     if "generation_ms_per_image" in card:
         lines.append(f"- generation: {card['generation_ms_per_image']} ms per image "
                      "(median, measured at the end of training; see benchmarks/gan_bench.py)")

@@ -20,15 +20,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engine.gan.config import GanConfig
+from engine.gan.config import FORMAT_VERSION, GENERATOR_FORMAT, TRAIN_FORMAT, GanConfig
 from engine.gan.latents import LatentSpace
 from engine.gan.model import Generator
 from engine.gan.errors import CheckpointError
 from engine.spectral.codec import CodecParams
 
-FORMAT = "latent-resonance-generator"
-TRAIN_FORMAT = "latent-resonance-train"
-VERSION = 1
+FORMAT = GENERATOR_FORMAT
+VERSION = FORMAT_VERSION
 
 
 class Checkpoint(LatentSpace):

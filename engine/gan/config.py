@@ -5,6 +5,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+#: file formats (:mod:`engine.gan.checkpoint`), here so that torch-only tools write them too
+GENERATOR_FORMAT = "latent-resonance-generator"
+TRAIN_FORMAT = "latent-resonance-train"
+FORMAT_VERSION = 1
+
 
 @dataclass
 class GanConfig:

@@ -86,8 +86,9 @@ class Distiller:
         c, g = self.cfg, self.gen
         z = torch.randn(n, self.teacher.cfg.z_dim, generator=g).to(self.device)
         psi = torch.empty(n, 1).uniform_(*c.psi, generator=g).to(self.device)
+        labels = self._labels(n)
         with torch.no_grad():
-            w = self.teacher.mapping(z)
+            w = self.teacher.mapping(z, labels)
             w = self.teacher.w_avg.lerp(w, psi)
             if self.directions is not None:
                 k = len(self.directions)
@@ -98,6 +99,19 @@ class Distiller:
                 w = w + amt.to(self.device) @ self.directions
         noise = float(torch.empty(1).uniform_(*c.noise, generator=g))
         return w, noise
+
+    def _labels(self, n: int) -> torch.Tensor | None:
+        """A conditioned teacher: random labels over its whole space (any pitch in range, any
+        family, velocity 0.2..1)."""
+        space = self.teacher.cfg.label_space
+        if space is None:
+            return None
+        g = self.gen
+        notes = space.pitch_lo + torch.rand(n, generator=g) * (space.pitch_hi - space.pitch_lo)
+        fam = torch.randint(0, space.n_family, (n,), generator=g)
+        vel = 0.2 + 0.8 * torch.rand(n, generator=g)
+        return torch.from_numpy(space.encode_many(notes.numpy(), fam.numpy(),
+                                                  vel.numpy())).to(self.device)
 
     def lr_at(self, step: int) -> float:
         """Cosine decay from ``lr`` to ``lr_final`` over ``steps``."""
@@ -129,7 +143,13 @@ class Distiller:
         """Mean absolute image error (student vs teacher) on fixed latents at psi 0.7, noise 1."""
         z = torch.from_numpy(np.random.default_rng(seed).standard_normal(
             (n, self.teacher.cfg.z_dim)).astype(np.float32)).to(self.device)
-        w = self.teacher.map(z, 0.7)
+        space, c = self.teacher.cfg.label_space, None
+        if space is not None:  # fixed labels across the range and the families
+            c = torch.from_numpy(np.stack([
+                space.encode(space.pitch_lo + (space.pitch_hi - space.pitch_lo) * i / n,
+                             space.families[i % space.n_family]) for i in range(n)]))
+            c = c.to(self.device)
+        w = self.teacher.map(z, 0.7, c=c)
         t = self.teacher.synthesize(w, 1.0).clamp(-1, 1)
         s = self.student.synthesize(w, 1.0).clamp(-1, 1)
         return float((t - s).abs().mean())
