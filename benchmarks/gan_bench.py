@@ -160,17 +160,24 @@ def quality(ck, clips: int, seed: int) -> dict:
     #                                               labels; the raw real-vs-real floor
     train = labelled_real(c, clips, seed + 2)     # the family classifier's training notes
     print(f"quality: {3 * clips} real notes rendered ({time.perf_counter() - t0:.0f} s); "
-          f"playing clips through the voice ...", flush=True)
+          f"playing clips through the voice (generated at the synth's default clarity and "
+          f"entropy) ...", flush=True)
     through = [q.voice_clip(s, c, seed=i) for i, s in enumerate(real2["spec"])]
     train_through = [q.voice_clip(s, c, seed=i) for i, s in enumerate(train["spec"])]
     labels = ck.labels
+    # the synth's own generator inputs at its default clarity and entropy (psi 0.7)
+    from bridge.address_table import FIELD_DEFAULTS
+    from engine.synth.mapping import generator_inputs
+
+    psi, noise = generator_inputs(FIELD_DEFAULTS["clarity"], FIELD_DEFAULTS["entropy"])
+    kw = {"truncation": psi, "noise": noise}
     zs = np.stack([ck.random_latent(10_000 + i) for i in range(clips)])
     if labels is not None:  # asked for real notes' labels (real2's, a draw like real's)
         cs = np.stack([ck.condition(n, f if f in labels.families else None, v) for n, f, v in
                        zip(real2["note"], real2["family"], real2["velocity"])])
-        specs = ck.generate(zs, c=cs)
+        specs = ck.generate(zs, c=cs, **kw)
     else:
-        specs = ck.generate(zs)
+        specs = ck.generate(zs, **kw)
     gen = [q.voice_clip(s, c, seed=i) for i, s in enumerate(specs)]
     feat = lambda ys: np.stack([q.clip_features(y, sr) for y in ys])  # noqa: E731
     f_real, f_real2, f_through, f_gen = (feat(real["audio"]), feat(real2["audio"]),
@@ -216,7 +223,8 @@ def quality(ck, clips: int, seed: int) -> dict:
     notes = list(range(36, 85))
     fam_n = [family_for_note(n, labels.families) for n in notes]
     pspecs = ck.generate(np.stack([ck.random_latent(20_000 + n) for n in notes]),
-                         c=np.stack([ck.condition(n, f, 0.8) for n, f in zip(notes, fam_n)]))
+                         c=np.stack([ck.condition(n, f, 0.8) for n, f in zip(notes, fam_n)]),
+                         **kw)
     pitch = np.array([q.clip_pitch(q.voice_clip(s, c, seed=n), sr)
                       for n, s in zip(notes, pspecs)])
     within = np.abs(pitch - np.array(notes)) <= 1.0  # NaN (unvoiced) counts as a miss

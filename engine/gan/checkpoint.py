@@ -170,7 +170,7 @@ def _build(gan_config: dict, state_dict: dict, where: str) -> Generator:
     try:
         cfg = GanConfig.from_dict(gan_config)
         g = Generator(cfg)
-        g.load_state_dict(state_dict)
+        g.load_state_dict(g.complete(state_dict))
     except (TypeError, ValueError, KeyError, RuntimeError, AttributeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(f"{where}: generator weights do not match its config ({first})") from None

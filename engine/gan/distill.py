@@ -89,7 +89,7 @@ class Distiller:
         labels = self._labels(n)
         with torch.no_grad():
             w = self.teacher.mapping(z, labels)
-            w = self.teacher.w_avg.lerp(w, psi)
+            w = self.teacher.truncation_center(labels).lerp(w, psi)
             if self.directions is not None:
                 k = len(self.directions)
                 amt = torch.empty(n, k).uniform_(-c.direction_amount, c.direction_amount,

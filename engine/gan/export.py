@@ -31,7 +31,7 @@ class _OnePass(torch.nn.Module):
         self.g = ckpt.generator
 
     def forward(self, z, truncation, w_offset, noise, c=None):
-        w = self.g.w_avg.lerp(self.g.mapping(z, c), truncation) + w_offset
+        w = self.g.truncation_center(c).lerp(self.g.mapping(z, c), truncation) + w_offset
         return self.g.synthesize(w, noise)[:, 0].clamp(-1.0, 1.0)
 
 

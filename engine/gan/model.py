@@ -20,6 +20,9 @@ from torch import nn
 
 from engine.gan.config import GanConfig
 
+#: fixed latents per label that estimate a conditioned generator's truncation centre
+TRUNCATION_PROBES = 64
+
 
 # ---------------------------------------------------------------- equalised-lr building blocks
 
@@ -208,17 +211,39 @@ class Generator(nn.Module):
         self.synthesis = SynthesisNetwork(cfg)
         self.num_ws = self.synthesis.num_ws
         self.register_buffer("w_avg", torch.zeros(cfg.w_dim))
+        if cfg.c_dim:
+            # fixed latents whose mean w for a label is that label's truncation centre
+            probe = torch.randn(TRUNCATION_PROBES, cfg.z_dim,
+                                generator=torch.Generator().manual_seed(20240611))
+            self.register_buffer("trunc_probe", probe)
+
+    def complete(self, state_dict: dict) -> dict:
+        """``state_dict`` with this generator's fixed truncation probes added where it has none
+        (weights saved before the probes existed; they are the same fixed numbers)."""
+        if self.cfg.c_dim and "trunc_probe" not in state_dict:
+            state_dict = {**state_dict, "trunc_probe": self.trunc_probe.clone()}
+        return state_dict
+
+    def truncation_center(self, c=None):
+        """Where truncation pulls w: ``w_avg`` (1, w_dim); for a conditioned generator the mean
+        w of labels ``c`` (N, c_dim) over :data:`TRUNCATION_PROBES` fixed latents (N, w_dim),
+        so that a truncated note keeps its pitch and family (the global ``w_avg`` is the mean
+        over every label, an instrument nobody asked for)."""
+        if c is None or not self.cfg.c_dim:
+            return self.w_avg[None]
+        n, k = c.shape[0], self.trunc_probe.shape[0]
+        w = self.mapping(self.trunc_probe.repeat(n, 1), c.repeat_interleave(k, dim=0))
+        return w.reshape(n, k, -1).mean(1)
 
     def map(self, z, truncation: float = 1.0, update_w_avg: bool = False, beta: float = 0.995,
             c=None):
         """z (N, z_dim) [, labels c (N, c_dim)] -> w (N, w_dim), truncated toward ``w_avg`` by
-        ``truncation`` (psi).  (A conditioned generator's ``w_avg`` is the mean over the
-        training labels: truncation moves toward the average sound, not the label's.)"""
+        ``truncation`` (psi), toward :meth:`truncation_center`."""
         w = self.mapping(z, c)
         if update_w_avg:
             self.w_avg.copy_(w.detach().mean(0).lerp(self.w_avg, beta))
         if truncation != 1.0:
-            w = self.w_avg.lerp(w, truncation)
+            w = self.truncation_center(c).lerp(w, truncation)
         return w
 
     def synthesize(self, w, noise: float = 1.0, noise_gen: torch.Generator | None = None):

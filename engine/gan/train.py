@@ -207,9 +207,9 @@ class Trainer:
                 "train_config": self.cfg.to_dict()})
 
     def load_state_dict(self, sd: dict) -> None:
-        self.G.load_state_dict(sd["G"])
+        self.G.load_state_dict(self.G.complete(sd["G"]))
         self.D.load_state_dict(sd["D"])
-        self.G_ema.load_state_dict(sd["G_ema"])
+        self.G_ema.load_state_dict(self.G_ema.complete(sd["G_ema"]))
         self.opt_g.load_state_dict(sd["opt_g"])
         self.opt_d.load_state_dict(sd["opt_d"])
         self.gen.set_state(sd["rng"])
