@@ -21,9 +21,9 @@ def add_arguments(p) -> None:
     p.add_argument("output_dir", help="directory for the PNG spectrograms, or a .npz file: one "
                                       "labelled training archive (labels from IN/labels.csv)")
     p.add_argument("--sr", type=int, default=22050, help="sample rate (Hz)")
-    # the shipped default generator's image size, which `train`'s presets are made for (the
-    # origin wrote 512 x 512: --n-mels 512 --frames 512)
-    p.add_argument("--n-mels", type=int, default=128, help="mel bands (image height)")
+    # the shipped default generator's image size, which `train`'s default preset is made for
+    # (the previous default: 128; the origin wrote 512 x 512: --n-mels 512 --frames 512)
+    p.add_argument("--n-mels", type=int, default=256, help="mel bands (image height)")
     p.add_argument("--hop-length", type=int, default=512, help="STFT hop (samples)")
     p.add_argument("--n-fft", type=int, default=2048, help="STFT size (samples)")
     p.add_argument("--frames", type=int, default=64,

@@ -37,11 +37,12 @@ def add_arguments(p) -> None:
     p.add_argument("--minutes", type=float, default=0.0,
                    help="stop after this many minutes of this run (0 = no limit)")
     p.add_argument("--batch", type=int, default=8, help="images per step (per process)")
-    p.add_argument("--preset", choices=sorted(PRESETS), default="small",
+    p.add_argument("--preset", choices=sorted(PRESETS), default="live",
                    help="model size: " + "; ".join(
                        f"{k}: generator channels {'-'.join(map(str, v[0]))}, z_dim {v[1]}, "
                        f"w_dim {v[2]}" for k, v in sorted(PRESETS.items()))
-                   + " (small is the shipped default's)")
+                   + " (live is the shipped default's, at 256 x 64; small the previous one's, "
+                     "at 128 x 64)")
     p.add_argument("--lr", type=float, default=0.002, help="Adam learning rate (G and D)")
     p.add_argument("--r1-gamma", type=float, default=0.2, help="R1 penalty weight")
     p.add_argument("--seed", type=int, default=0, help="random seed")
