@@ -77,6 +77,7 @@ def runtime_vs_torch(path: str, zs, n: int) -> None:
     the import time of each back end in a fresh interpreter."""
     import subprocess
 
+    from engine.gan.export import CHECK_TOLERANCE
     from engine.gan.runtime import companion_path, read_exported
 
     comp = companion_path(path)
@@ -99,7 +100,8 @@ def runtime_vs_torch(path: str, zs, n: int) -> None:
 
     ti, oi = import_s("torch"), import_s("onnxruntime")
     print(f"runtime (onnxruntime) vs traced torch, {len(zs)} latents: max |image difference| "
-          f"{diff:.1e} (bar 1e-5: {'OK' if diff <= 1e-5 else 'OVER'}); {o_ms:.2f} vs {t_ms:.2f} "
+          f"{diff:.1e} (bar {CHECK_TOLERANCE:g}: {'OK' if diff <= CHECK_TOLERANCE else 'OVER'}); "
+          f"{o_ms:.2f} vs {t_ms:.2f} "
           f"ms/image (ratio {o_ms / t_ms:.2f}); import {oi:.2f} s vs {ti:.2f} s "
           f"(ratio {oi / ti:.2f})")
     print(f"one generator pass, as the synth runs it (onnxruntime, one thread): {o_ms:.2f} ms "

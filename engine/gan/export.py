@@ -21,8 +21,11 @@ from engine.gan.runtime import (CONDITIONED_INPUTS, FORMAT, INPUTS, META_KEY, VE
                                  ExportedGenerator, ExportError, companion_path, file_sha256)
 
 OPSET = 17
-#: largest difference from the torch model an export may show on its check latents
-CHECK_TOLERANCE = 1e-5
+#: largest difference from the torch model an export may show on its check latents: float32
+#: rounding differs between the two runtimes, and grows with the model (the 256-band default
+#: shows up to ~1.2e-5 over 20 latents); 1e-4 is -80 dB of full scale, far below the 8-bit
+#: quantum of the training images (1/127.5), so nothing audible hides under it
+CHECK_TOLERANCE = 1e-4
 
 
 class _OnePass(torch.nn.Module):

@@ -27,6 +27,7 @@ def invert(ckpt, target: np.ndarray, *, steps: int = 200, starts: int = 4, lr: f
     if tuple(tgt.shape[2:]) != tuple(ckpt.resolution):
         raise ValueError(f"target must be {ckpt.resolution}, got {tuple(target.shape)}")
     g = ckpt.generator
+    labels = ckpt.condition()  # a conditioned generator: its default labels (None otherwise)
     rng = np.random.default_rng(seed)
     if z_init is not None:
         inits = np.asarray(z_init, np.float32).reshape(1, ckpt.z_dim)
@@ -35,16 +36,17 @@ def invert(ckpt, target: np.ndarray, *, steps: int = 200, starts: int = 4, lr: f
 
     def optimise(z0: np.ndarray, n: int) -> tuple[np.ndarray, float]:
         z = torch.tensor(z0, requires_grad=True)
+        c = None if labels is None else torch.from_numpy(labels)[None].expand(len(z0), -1)
         opt = torch.optim.Adam([z], lr=lr)
         for _ in range(n):
-            img = g.synthesize(g.map(z), noise)
+            img = g.synthesize(g.map(z, c=c), noise)
             loss = (img - tgt).abs().mean(dim=(1, 2, 3))
             reg = prior * (z.square().mean(dim=1) - 1.0).square()
             opt.zero_grad(set_to_none=True)
             (loss + reg).sum().backward()
             opt.step()
         with torch.no_grad():
-            final = (g.synthesize(g.map(z), noise).clamp(-1, 1) - tgt).abs().mean(dim=(1, 2, 3))
+            final = (g.synthesize(g.map(z, c=c), noise).clamp(-1, 1) - tgt).abs().mean(dim=(1, 2, 3))
         best = int(torch.argmin(final))
         return z.detach()[best].numpy().copy(), float(final[best])
 

@@ -107,7 +107,7 @@ class ExportedGenerator(LatentSpace):
     def generate(self, z, truncation: float = 1.0, noise: float = 1.0,
                  directions: dict[str, float] | None = None,
                  noise_seed: int | None = None, c=None) -> np.ndarray:
-        """As :meth:`engine.gan.checkpoint.Checkpoint.generate` (within 1e-5 of it)."""
+        """As :meth:`engine.gan.checkpoint.Checkpoint.generate` (within ``engine.gan.export.CHECK_TOLERANCE`` of it)."""
         if noise_seed is not None:
             raise ValueError("fresh noise maps (noise_seed) need the torch model "
                              "(pip install 'latent-resonance[train]')")
