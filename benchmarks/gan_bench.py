@@ -174,12 +174,11 @@ def quality(ck, clips: int, seed: int) -> dict:
     psi, noise = generator_inputs(FIELD_DEFAULTS["clarity"], FIELD_DEFAULTS["entropy"])
     kw = {"truncation": psi, "noise": noise}
     zs = np.stack([ck.random_latent(10_000 + i) for i in range(clips)])
-    if labels is not None:  # asked for real notes' labels (real2's, a draw like real's)
+    cs = None  # a conditioned generator is asked for real notes' labels (real2's)
+    if labels is not None:
         cs = np.stack([ck.condition(n, f if f in labels.families else None, v) for n, f, v in
                        zip(real2["note"], real2["family"], real2["velocity"])])
-        specs = ck.generate(zs, c=cs, **kw)
-    else:
-        specs = ck.generate(zs, **kw)
+    specs = ck.generate(zs, c=cs, **kw)
     gen = [q.voice_clip(s, c, seed=i) for i, s in enumerate(specs)]
     feat = lambda ys: np.stack([q.clip_features(y, sr) for y in ys])  # noqa: E731
     f_real, f_real2, f_through, f_gen = (feat(real["audio"]), feat(real2["audio"]),

@@ -34,26 +34,8 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from jack_capture import JackCapture  # noqa: E402
-from synth_client import SynthClient  # noqa: E402
-from pythonosc.osc_bundle_builder import OscBundleBuilder  # noqa: E402
-from pythonosc.osc_message_builder import OscMessageBuilder  # noqa: E402
-
-
-def bundle(t, path, *args) -> bytes:
-    b = OscBundleBuilder(t)
-    m = OscMessageBuilder(path)
-    for a in args:
-        m.add_arg(a)
-    b.add_content(m.build())
-    return b.build().dgram
-
-
-def onset(cap, frame: int, before: int) -> float:
-    """Samples from ``frame`` to the first one above 2 % of the peak nearby."""
-    idx = cap.index_of(frame)
-    y = np.abs(cap.audio(0, idx - before)[:before + cap.rate // 2])
-    return float(np.argmax(y > 0.02 * y.max()) - before)
+from jack_capture import JackCapture, onset  # noqa: E402
+from synth_client import SynthClient, osc_bundle  # noqa: E402
 
 
 def cpu_seconds(pid: int) -> float:
@@ -79,7 +61,7 @@ def scheduled(cap, client, n=12, ahead=0.25):
     for i in range(n):
         t = time.time() + ahead
         frame = cap.frame_at_mono(t - time.time() + time.monotonic())
-        client.send_raw(bundle(t, "/lr/note/on", 64.0 + i % 5, 1.0))
+        client.send_raw(osc_bundle(t, ("/lr/note/on", 64.0 + i % 5, 1.0)))
         time.sleep(ahead + 0.3)
         client.send("/lr/note/off", 64.0 + i % 5)
         time.sleep(0.25)

@@ -93,3 +93,11 @@ class JackCapture:
             self.client.close()
         except Exception:  # noqa: BLE001 - the server may already be gone
             pass
+
+
+def onset(cap, frame: int, before: int) -> float:
+    """Samples from ``frame`` to the first sample above 2 % of the peak in the capture
+    (``before`` samples ahead of ``frame`` are searched too)."""
+    idx = cap.index_of(frame)
+    y = np.abs(cap.audio(0, idx - before)[:before + cap.rate // 2])
+    return float(np.argmax(y > 0.02 * y.max()) - before)

@@ -14,7 +14,8 @@ import time
 
 import numpy as np
 from pythonosc.osc_message import OscMessage
-from pythonosc.osc_message_builder import build_msg
+from pythonosc.osc_bundle_builder import OscBundleBuilder
+from pythonosc.osc_message_builder import OscMessageBuilder, build_msg
 
 
 class SynthClient:
@@ -93,3 +94,14 @@ class SynthClient:
 
     def close(self) -> None:
         self.sock.close()
+
+
+def osc_bundle(t: float, *messages) -> bytes:
+    """One OSC bundle with timetag ``t`` (unix seconds) of ``(path, *args)`` messages."""
+    b = OscBundleBuilder(t)
+    for path, *args in messages:
+        m = OscMessageBuilder(path)
+        for a in args:
+            m.add_arg(a)
+        b.add_content(m.build())
+    return b.build().dgram

@@ -9,12 +9,10 @@ import time
 
 import numpy as np
 import pytest
-from pythonosc.osc_bundle_builder import OscBundleBuilder
-from pythonosc.osc_message_builder import OscMessageBuilder
 
-from jack_capture import JackCapture
+from jack_capture import JackCapture, onset
 from pitch_util import cents, fundamental
-from synth_client import SynthClient
+from synth_client import SynthClient, osc_bundle
 from synth_util import free_port, log_spectrum, make_checkpoint, start_daemon, stop, wait_ports
 
 pytestmark = [pytest.mark.jack, pytest.mark.timeout(240)]
@@ -82,34 +80,17 @@ def test_width_spreads_low_left_high_right(synth):
     client.send("/lr/synth/width", 0.0)
 
 
-def _bundle(t: float, *messages) -> bytes:
-    b = OscBundleBuilder(t)
-    for path, *args in messages:
-        m = OscMessageBuilder(path)
-        for a in args:
-            m.add_arg(a)
-        b.add_content(m.build())
-    return b.build().dgram
-
-
-def _onset(cap, frame: int, before: int) -> float:
-    """Samples from ``frame`` to the first sample above 2 % of the peak in the capture."""
-    idx = cap.index_of(frame)
-    y = np.abs(cap.audio(0, idx - before)[:before + cap.rate // 2])
-    return float(np.argmax(y > 0.02 * y.max()) - before)
-
-
 def test_scheduled_notes_start_at_their_timetag(synth):
     client, cap, _, _ = synth
     errors = []
     for i in range(6):
         t = time.time() + 0.25
         frame = cap.frame_at_mono(t - time.time() + time.monotonic())
-        client.send_raw(_bundle(t, ("/lr/note/on", 69.0 + i, 1.0)))
+        client.send_raw(osc_bundle(t, ("/lr/note/on", 69.0 + i, 1.0)))
         time.sleep(0.5)
         client.send("/lr/note/off", 69.0 + i)
         time.sleep(0.3)
-        errors.append(_onset(cap, frame, cap.rate // 10) / cap.rate * 1e3)
+        errors.append(onset(cap, frame, cap.rate // 10) / cap.rate * 1e3)
     errors = np.array(errors)
     # (the benchmark's bars are tighter; these hold with the CPU busy)
     assert abs(errors.mean()) <= 6.0 and np.all(np.abs(errors) <= 15.0), np.round(errors, 2)
@@ -130,14 +111,14 @@ def test_an_immediate_note_sounds_within_the_latency_bar(synth):
         time.sleep(0.4)
         client.send("/lr/note/off", 60.0 + i)
         time.sleep(0.3)
-        lat.append(_onset(cap, frame, cap.rate // 50) / cap.rate * 1e3)
+        lat.append(onset(cap, frame, cap.rate // 50) / cap.rate * 1e3)
     assert 0 < np.median(lat) <= 80.0, (np.round(lat, 1), f"peak before the notes {quiet:.4f}")
 
 
 def test_too_far_ahead_and_bad_notes_are_refused(synth):
     client, _, _, _ = synth
     client.drain()
-    client.send_raw(_bundle(time.time() + 30.0, ("/lr/note/on", 60.0, 1.0)))
+    client.send_raw(osc_bundle(time.time() + 30.0, ("/lr/note/on", 60.0, 1.0)))
     got = _wait_error(client)
     assert got is not None and "at most 10 s" in got, got
     client.send("/lr/note/on", "C4", 1.0)

@@ -72,8 +72,7 @@ def run(args) -> int:
         c = ck.condition(args.note, args.family, args.velocity)
         z = np.stack([ck.random_latent(args.seed + i) for i in range(args.n)])
         specs = ck.generate(z, truncation=args.truncation, noise=args.noise,
-                            directions=_directions(args.direction),
-                            **({} if c is None else {"c": c}))
+                            directions=_directions(args.direction), c=c)
     except (CheckpointError, ValueError) as exc:
         raise UserError(str(exc)) from None
     codec = ck.codec

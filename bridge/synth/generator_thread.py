@@ -74,18 +74,21 @@ class GeneratorThread:
             self._note_pass(note, self._played[note][0], now)
         self._refresh_at += REFRESH_PER_PASS
 
+    def _serve_notes_safely(self, drone_pass: bool) -> None:
+        try:
+            self._serve_notes(time.monotonic(), drone_pass)
+        except RuntimeError as exc:  # the child process was restarted or is not running
+            log.debug("note image skipped: %s", exc)
+        except Exception:  # noqa: BLE001 - a generator failure must not kill the daemon
+            log.exception("note image failed; the note keeps the drone's image")
+
     def _run(self) -> None:
         state = self.gen.state
         while not self._stop.is_set():
             with state.changed:
                 serial = state.change_serial
+            self._serve_notes_safely(drone_pass=False)
             now = time.monotonic()
-            try:
-                self._serve_notes(now, drone_pass=False)
-            except RuntimeError as exc:
-                log.debug("note image skipped: %s", exc)
-            except Exception:  # noqa: BLE001 - a generator failure must not kill the daemon
-                log.exception("note image failed; the note keeps the drone's image")
             wait = self.gen.wait_s(now)
             if wait > 0.0:
                 self._stop.wait(wait)
@@ -102,12 +105,7 @@ class GeneratorThread:
                 self._stop.wait(0.5)
             if spec is not None:
                 self.mailbox.put(spec)
-                try:
-                    self._serve_notes(time.monotonic(), drone_pass=True)
-                except RuntimeError as exc:
-                    log.debug("note image skipped: %s", exc)
-                except Exception:  # noqa: BLE001 - as above
-                    log.exception("note image failed; the note keeps the drone's image")
+                self._serve_notes_safely(drone_pass=True)
                 continue
             idle = 1.0 / JITTER_HZ if state.controls().entropy_total > 0.0 else 1.0
             if self.gen.glide.moving(time.monotonic()):

@@ -30,8 +30,7 @@ def main(fd: int) -> int:
         while True:
             z, psi, noise, directions, c = conn.recv()
             try:
-                kw = {} if c is None else {"c": c}
-                out = ckpt.generate(z, truncation=psi, noise=noise, directions=directions, **kw)
+                out = ckpt.generate(z, truncation=psi, noise=noise, directions=directions, c=c)
                 conn.send(("ok", out))
             except ValueError as exc:
                 conn.send(("error", str(exc)))

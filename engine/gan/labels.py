@@ -62,6 +62,12 @@ class LabelSpace:
     def velocity_index(self) -> int:
         return self.dim - 1
 
+    @property
+    def default_family(self) -> str:
+        """The family asked for when none is named: strings where the generator knows them,
+        else its first."""
+        return "strings" if "strings" in self.families else self.families[0]
+
     def family_index(self, name: str) -> int:
         try:
             return self.families.index(name)

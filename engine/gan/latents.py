@@ -9,10 +9,9 @@ import numpy as np
 from engine.gan.config import GanConfig
 
 
-#: what a conditioned generator plays when nobody asked for a pitch or family: the drone's C3,
-#: strings (when the generator knows them), mezzo-forte
+#: what a conditioned generator plays when nobody asked for a pitch or velocity: the drone's C3,
+#: mezzo-forte (the family: ``LabelSpace.default_family``)
 DEFAULT_NOTE = 48.0
-DEFAULT_FAMILY = "strings"
 DEFAULT_VELOCITY = 0.8
 
 
@@ -55,7 +54,7 @@ class LatentSpace:
         if space is None:
             return None
         if family is None:
-            family = DEFAULT_FAMILY if DEFAULT_FAMILY in space.families else space.families[0]
+            family = space.default_family
         return space.encode(DEFAULT_NOTE if note is None else note, family,
                             DEFAULT_VELOCITY if velocity is None else velocity)
 

@@ -117,12 +117,9 @@ class ExportedGenerator(LatentSpace):
         off = np.zeros((1, self.w_dim), np.float32) if off is None else off[None]
         feed = {"truncation": np.array(truncation, np.float32), "w_offset": off,
                 "noise": np.array(noise, np.float32)}
-        if cs is None:
-            out = np.stack([self._session.run(None, dict(feed, z=row[None]))[0][0]
-                            for row in arr])
-        else:
-            out = np.stack([self._session.run(None, dict(feed, z=row[None], c=ci[None]))[0][0]
-                            for row, ci in zip(arr, cs)])
+        rows = [{"z": row[None]} if cs is None else {"z": row[None], "c": cs[i][None]}
+                for i, row in enumerate(arr)]
+        out = np.stack([self._session.run(None, dict(feed, **r))[0][0] for r in rows])
         return out[0] if single else out
 
     # ------------------------------------------------------------ across processes

@@ -69,9 +69,7 @@ class LatentGenerator:
     # ---------------------------------------------------------------- family (conditioned)
     def _family_weights(self, name: str | None) -> np.ndarray:
         space = self.labels
-        if name is None or name not in space.families:
-            name = "strings" if "strings" in space.families else space.families[0]
-        return space.family_weights(name)
+        return space.family_weights(name if name in space.families else space.default_family)
 
     def _set_family(self, name: str | None, now: float, glide_s: float) -> None:
         to = self._family_weights(name)
@@ -103,7 +101,7 @@ class LatentGenerator:
             self.glide.set_target(z, now, c.glide_s)
             self._directions = directions
             if self.labels is not None:
-                family = self.state.family() if hasattr(self.state, "family") else None
+                family = self.state.family()
                 if self._fam_to is None or family != self._family_name:
                     self._set_family(family, now, c.glide_s if self._fam_to is not None else 0)
                 self._family_name = family
