@@ -171,6 +171,40 @@ def test_dataset_train_reconstruct_on_a_labelled_archive(tmp_path, capsys):
     assert main(["reconstruct", str(out / "generator.pt"), "--note", "120",
                  "--out", str(tmp_path / "x")]) != 0
     assert "outside the trained range" in capsys.readouterr().err
+    # a new run whose generator starts from the finished one (its training state gone)
+    again = tmp_path / "again"
+    (out / "state.pt").unlink()
+    assert main(["train", str(arc), "--out", str(again), "--init-from", str(out / "generator.pt"),
+                 "--steps", "2", "--d-warmup", "1", "--no-final", "--no-progress"]) == 0
+    card = load_checkpoint(again / "generator.pt").card
+    assert card["init_from"]["steps"] == 3 and card["steps"] == 2
+    assert card["images_seen"] == card["init_from"]["images_seen"] + 2 * 8
+    capsys.readouterr()
+    assert main(["train", str(arc), "--out", str(tmp_path / "x"), "--init-from",
+                 "checkpoints/default-128.pt", "--no-progress"]) != 0
+    err = capsys.readouterr().err.strip()
+    assert "makes 128 x 64 images; the data is 32 x 16" in err and len(err.splitlines()) == 1
+
+
+def test_a_generator_started_from_a_checkpoint_waits_for_its_new_discriminator():
+    """--init-from: G (and its EMA) start as the checkpoint's and stay so while D warms up
+    alone; then G trains."""
+    imgs, labels = bands()
+    gan = preset_config("tiny", imgs.shape[1:], SPACE.to_dict())
+    source = Trainer(torch.from_numpy(imgs)[:, None], gan, TrainConfig(batch=4, seed=1),
+                     labels=torch.from_numpy(labels)).G_ema.state_dict()
+    tr = Trainer(torch.from_numpy(imgs)[:, None], gan, TrainConfig(batch=4, d_warmup=3, seed=0),
+                 labels=torch.from_numpy(labels))
+    tr.init_generator(source, nimg=10_000)
+    d_before = [p.clone() for p in tr.D.parameters()]
+    same = lambda m: all(torch.equal(v, source[k]) for k, v in m.state_dict().items())  # noqa: E731
+    for _ in range(3):
+        stats = tr.step()
+        assert "loss_g" not in stats
+    assert same(tr.G) and same(tr.G_ema) and tr.nimg == 10_012
+    assert not all(torch.equal(a, b) for a, b in zip(d_before, tr.D.parameters()))
+    assert "loss_g" in tr.step()
+    assert not same(tr.G) and not same(tr.G_ema)
 
 
 def test_reconstruct_on_an_unconditioned_checkpoint_refuses_labels(tmp_path, capsys):

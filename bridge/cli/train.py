@@ -47,6 +47,13 @@ def add_arguments(p) -> None:
     p.add_argument("--r1-gamma", type=float, default=0.2, help="R1 penalty weight")
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--resume", action="store_true", help="continue from OUT/state.pt")
+    p.add_argument("--init-from", metavar="CHECKPOINT",
+                   help="start the generator from a finished checkpoint's weights (its model "
+                        "size and labels; the discriminator starts new): continue a generator "
+                        "whose training state is gone, or fine-tune it on other data")
+    p.add_argument("--d-warmup", type=int, default=None,
+                   help="first steps that train the discriminator alone (default: 500 with "
+                        "--init-from, else 0)")
     p.add_argument("--force", action="store_true",
                    help="start a new run in an OUT that already holds one (replaces it)")
     p.add_argument("--snapshot-every", type=int, default=250, help="steps between snapshots")
@@ -81,6 +88,28 @@ def _distributed():
                 dist.all_reduce(p.grad)
                 p.grad /= world
     return dist.get_rank(), world, sync
+
+
+def _init_checkpoint(path, resolution, data):
+    """The checkpoint ``--init-from`` names, checked against the training data (its
+    resolution, labels and codec); a UserError in one line otherwise."""
+    from engine.gan.checkpoint import CheckpointError, load_checkpoint
+
+    try:
+        ck = load_checkpoint(path)
+    except CheckpointError as exc:
+        raise UserError(f"--init-from: {exc}") from None
+    where = f"--init-from {Path(path).name}"
+    if tuple(ck.config.resolution) != tuple(resolution):
+        raise UserError(f"{where} makes {ck.config.resolution[0]} x {ck.config.resolution[1]} "
+                        f"images; the data is {resolution[0]} x {resolution[1]}")
+    want = data.space.to_dict() if data.space else None
+    if (ck.config.labels or None) != want:
+        raise UserError(f"{where}: its labels ({ck.config.labels or 'none'}) are not the "
+                        f"data's ({want or 'none'})")
+    if data.codec is not None and data.codec != ck.codec:
+        raise UserError(f"{where}: its codec ({ck.codec}) is not the data's ({data.codec})")
+    return ck
 
 
 def load_data(args):
@@ -136,7 +165,8 @@ def plot_history(history: list[dict], path: Path) -> None:
     steps = [h["step"] for h in history]
     fig, ax = plt.subplots(2, 1, figsize=(7, 5), sharex=True)
     for key in ("loss_d", "loss_g"):
-        ax[0].plot(steps, [h[key] for h in history], label=key, lw=0.8)
+        # (no loss_g while D warms up alone)
+        ax[0].plot(steps, [h.get(key, np.nan) for h in history], label=key, lw=0.8)
     ax[0].legend()
     ax[0].set_ylabel("loss")
     ax[1].plot(steps, [h["ada_p"] for h in history], label="ADA p", lw=0.8)
@@ -151,7 +181,8 @@ def _smooth(history: list[dict], every: int) -> list[dict]:
     out = []
     for i in range(0, len(history), every):
         chunk = history[i:i + every]
-        out.append({k: float(np.mean([h[k] for h in chunk])) for k in chunk[0]})
+        keys = dict.fromkeys(k for h in chunk for k in h)
+        out.append({k: float(np.mean([h[k] for h in chunk if k in h])) for k in keys})
     return out
 
 
@@ -215,6 +246,8 @@ def run(args) -> int:
     data_t = torch.from_numpy(train.astype(np.float16))[:, None]
     labels_t = None if data.labels is None else torch.from_numpy(data.labels)
     resume_sd = None
+    if args.resume and args.init_from:
+        raise UserError("--resume continues OUT/state.pt; --init-from starts a new run: pick one")
     if args.resume:
         if not state_path.is_file():
             raise UserError(f"--resume: no {state_path}")
@@ -231,8 +264,13 @@ def run(args) -> int:
     else:
         gan = preset_config(args.preset, train.shape[1:],
                             data.space.to_dict() if data.space else None)
+        if args.init_from:
+            init = _init_checkpoint(args.init_from, train.shape[1:], data)
+            gan, codec = init.config, init.codec
+        warmup = args.d_warmup if args.d_warmup is not None else (500 if args.init_from else 0)
         tcfg = TrainConfig(batch=args.batch, lr_g=args.lr, lr_d=args.lr,
-                           r1_gamma=args.r1_gamma, aux_weight=args.aux_weight, seed=args.seed)
+                           r1_gamma=args.r1_gamma, aux_weight=args.aux_weight,
+                           d_warmup=max(0, warmup), seed=args.seed)
     if bool(gan.c_dim) != (labels_t is not None):
         raise UserError(f"{state_path} is {'a conditioned' if gan.c_dim else 'an unconditioned'} "
                         f"run; {args.data} {'has' if labels_t is not None else 'has no'} labels")
@@ -242,6 +280,16 @@ def run(args) -> int:
         raise UserError(str(exc)) from None
     history: list[dict] = []
     elapsed_before = 0.0
+    card_init = None
+    if resume_sd is None and args.init_from:
+        trainer.init_generator(init.generator.state_dict(),
+                               nimg=int(init.card.get("images_seen") or 0))
+        card_init = {"checkpoint": init.name, "steps": init.card.get("steps"),
+                     "images_seen": init.card.get("images_seen"),
+                     "train_seconds": init.card.get("train_seconds")}
+        log.info("generator starts from %s (%s steps)", args.init_from, card_init["steps"])
+    elif resume_sd is not None:
+        card_init = resume_sd.get("card", {}).get("init_from")
     if resume_sd is not None:
         trainer.load_state_dict(resume_sd["trainer"])
         history = list(resume_sd.get("history", []))
@@ -260,6 +308,8 @@ def run(args) -> int:
     card_base = {"data": str(args.data), "train_images": int(len(train)),
                  "heldout_images": int(len(held)), "device": str(device), "processes": world,
                  "gan_config": gan.to_dict(), "train_config": tcfg.to_dict()}
+    if card_init:
+        card_base["init_from"] = card_init
 
     def card_now() -> dict:
         return {**card_base, "steps": trainer.step_count, "images_seen": trainer.nimg * world,
@@ -297,7 +347,7 @@ def run(args) -> int:
             bar.update()
             if is_main:
                 if trainer.step_count % 10 == 0:
-                    bar.set_postfix(d=f"{stats['loss_d']:.2f}", g=f"{stats['loss_g']:.2f}",
+                    bar.set_postfix(d=f"{stats['loss_d']:.2f}", g=f"{stats.get('loss_g', np.nan):.2f}",
                                     p=f"{stats['ada_p']:.2f}")
                     log_fh.write(json.dumps(stats) + "\n")
                     log_fh.flush()

@@ -14,6 +14,7 @@ def card_markdown(name: str, card: dict) -> str:
               f"- steps: {card.get('steps')} ({card.get('images_seen')} images seen), "
               f"training time: {card.get('train_seconds', 0) / 60:.1f} min on {card.get('device')}"
               + (f" ({card['hardware']})" if card.get("hardware") else ""),
+              *_init_line(card),
               f"- resolution: {g.get('resolution')} (mel bands x frames), z_dim {g.get('z_dim')}, "
               f"w_dim {g.get('w_dim')}, generator channels {g.get('g_channels')}"]
     labels = g.get("labels")
@@ -44,3 +45,16 @@ def card_markdown(name: str, card: dict) -> str:
                 lines.append(f"- `{k}`: PC{v['pc']}, {v['descriptor']}, r = {v['corr']}")
         lines.append("- `pc1` ... `pc4`: the raw principal components")
     return "\n".join(lines) + "\n"
+
+
+def _init_line(card: dict) -> list[str]:
+    """The line naming the checkpoint a run's generator started from (``train --init-from``)."""
+    i = card.get("init_from")
+    if not i:
+        return []
+    total = (i.get("steps") or 0) + (card.get("steps") or 0)
+    minutes = ((i.get("train_seconds") or 0) + (card.get("train_seconds") or 0)) / 60
+    return [f"- the generator started from `{i.get('checkpoint')}` ({i.get('steps')} steps, "
+            f"{(i.get('train_seconds') or 0) / 60:.1f} min) with a new discriminator, trained "
+            f"alone for this run's first {card.get('train_config', {}).get('d_warmup', 0)} "
+            f"steps: {total} steps and {minutes:.1f} min in all"]

@@ -24,7 +24,9 @@ from engine.gan.model import Discriminator, GanConfig, Generator
 class TrainConfig:
     """Optimisation settings.  ``ema_kimg``: EMA half-life in thousands of images (ramped up by
     ``ema_rampup`` x images seen); ``ada_target``: wanted mean sign of D(real);
-    ``ada_kimg``: images for ADA's p to move by 1."""
+    ``ada_kimg``: images for ADA's p to move by 1; ``d_warmup``: first steps that train D
+    alone (a generator started from a finished checkpoint meets a new D that first has to learn
+    what to tell it, see :meth:`Trainer.init_generator`)."""
 
     batch: int = 8
     lr_g: float = 0.002
@@ -39,6 +41,7 @@ class TrainConfig:
     ada_kimg: float = 20.0
     ada_p_max: float = 0.8
     aux_weight: float = 1.0
+    d_warmup: int = 0
     seed: int = 0
 
     def to_dict(self) -> dict:
@@ -159,6 +162,10 @@ class Trainer:
             adjust = (1 if rt > cfg.ada_target else -1) * cfg.batch * cfg.ada_interval / (cfg.ada_kimg * 1000)
             self.ada_p = float(min(cfg.ada_p_max, max(0.0, self.ada_p + adjust)))
             self._ada_acc.clear()
+        self.nimg += cfg.batch
+        self.step_count += 1
+        if self.step_count <= cfg.d_warmup:  # D alone: G and its EMA stay as they are
+            return self._stats(loss_d, logits_real, logits_fake, r1, aux_d)
         # ---- generator
         self.D.requires_grad_(False)
         c_fake = self._fake_labels()
@@ -177,8 +184,6 @@ class Trainer:
         self.opt_g.step()
         self.D.requires_grad_(True)
         # ---- EMA
-        self.nimg += cfg.batch
-        self.step_count += 1
         ema_nimg = cfg.ema_kimg * 1000
         if cfg.ema_rampup:
             ema_nimg = min(ema_nimg, self.nimg * cfg.ema_rampup)
@@ -188,12 +193,29 @@ class Trainer:
                 pe.copy_(p.lerp(pe, beta))
             for be, b in zip(self.G_ema.buffers(), self.G.buffers()):
                 be.copy_(b)
+        return self._stats(loss_d, logits_real, logits_fake, r1, aux_d, loss_g, aux_g)
+
+    def _stats(self, loss_d, logits_real, logits_fake, r1, aux_d, loss_g=None, aux_g=None) -> dict:
         out = {}
         if self.space is not None:
-            out = {"aux_d": float(aux_d.detach()), "aux_g": float(aux_g.detach())}
-        return {**out, "loss_d": float(loss_d.detach()), "loss_g": float(loss_g.detach()), "r1": r1,
-                "d_real": float(logits_real.detach().mean()), "d_fake": float(logits_fake.detach().mean()),
-                "ada_p": self.ada_p}
+            out = {"aux_d": float(aux_d.detach())}
+            if aux_g is not None:
+                out["aux_g"] = float(aux_g.detach())
+        if loss_g is not None:
+            out["loss_g"] = float(loss_g.detach())
+        return {**out, "loss_d": float(loss_d.detach()), "r1": r1,
+                "d_real": float(logits_real.detach().mean()),
+                "d_fake": float(logits_fake.detach().mean()), "ada_p": self.ada_p}
+
+    def init_generator(self, state_dict: dict, nimg: int = 0) -> None:
+        """Start G and ``G_ema`` from a finished generator's weights (``state_dict`` of a
+        checkpoint with this run's GanConfig) and D from scratch: continuing a generator whose
+        training state is gone, or fine-tuning it on other data.  ``nimg``: the images that
+        generator has seen, so the EMA's warm-up ramp (meant for random weights) is not
+        repeated."""
+        self.G.load_state_dict(self.G.complete(state_dict))
+        self.G_ema.load_state_dict(self.G_ema.complete(state_dict))
+        self.nimg = int(nimg)
 
     # -------------------------------------------------------------- resume
     def state_dict(self) -> dict:
