@@ -135,15 +135,23 @@ def _mark(ok: bool) -> str:
     return "OK" if ok else "OVER"
 
 
+def family_ranges() -> dict[str, list[tuple[int, int]]]:
+    """Each family of the training instruments -> the (lowest, highest) MIDI notes of its
+    instruments (``sources``' GM instruments and synthesised kinds)."""
+    from engine.data.sources import GM_INSTRUMENTS, SYNTH_FAMILY, SYNTH_KINDS, family_of
+
+    ranges: dict[str, list[tuple[int, int]]] = {}
+    for p, lo, hi in GM_INSTRUMENTS.values():
+        ranges.setdefault(family_of(p), []).append((lo, hi))
+    ranges.setdefault(SYNTH_FAMILY, []).extend(SYNTH_KINDS.values())
+    return ranges
+
+
 def family_for_note(note: int, families: tuple[str, ...]) -> str | None:
     """A family (of ``families``) whose training instruments play ``note``, taking turns by note
     number among those that do."""
-    from engine.data.sources import GM_INSTRUMENTS, SYNTH_FAMILY, SYNTH_KINDS, family_of
-
-    cover = sorted({family_of(p) for p, lo, hi in GM_INSTRUMENTS.values() if lo <= note <= hi}
-                   | ({SYNTH_FAMILY} if any(lo <= note <= hi for lo, hi in SYNTH_KINDS.values())
-                      else set()))
-    cover = [f for f in cover if f in families]
+    cover = sorted(f for f, rs in family_ranges().items()
+                   if f in families and any(lo <= note <= hi for lo, hi in rs))
     return cover[note % len(cover)] if cover else None
 
 
@@ -152,12 +160,7 @@ def even_family_asks(families: tuple[str, ...], n: int, seed: int) -> list[tuple
     that an instrument of that family plays in the training set (velocity 0.5..1).  The real
     notes' own labels ask for families as often as the training set holds them (brass and
     synth_pad under 5 % of notes), so "every family present" is measured on these as well."""
-    from engine.data.sources import GM_INSTRUMENTS, SYNTH_FAMILY, SYNTH_KINDS, family_of
-
-    ranges = {f: [] for f in families}
-    for p, lo, hi in GM_INSTRUMENTS.values():
-        ranges.setdefault(family_of(p), []).append((lo, hi))
-    ranges.setdefault(SYNTH_FAMILY, []).extend(SYNTH_KINDS.values())
+    ranges = family_ranges()
     rng = np.random.default_rng(seed)
     out = []
     for i in range(n):

@@ -90,9 +90,9 @@ def _distributed():
     return dist.get_rank(), world, sync
 
 
-def _init_checkpoint(path, resolution, data):
+def _init_checkpoint(path, resolution, space, codec):
     """The checkpoint ``--init-from`` names, checked against the training data (its
-    resolution, labels and codec); a UserError in one line otherwise."""
+    resolution, label space and codec); a UserError in one line otherwise."""
     from engine.gan.checkpoint import CheckpointError, load_checkpoint
 
     try:
@@ -103,12 +103,11 @@ def _init_checkpoint(path, resolution, data):
     if tuple(ck.config.resolution) != tuple(resolution):
         raise UserError(f"{where} makes {ck.config.resolution[0]} x {ck.config.resolution[1]} "
                         f"images; the data is {resolution[0]} x {resolution[1]}")
-    want = data.space.to_dict() if data.space else None
-    if (ck.config.labels or None) != want:
+    if (ck.config.labels or None) != space:
         raise UserError(f"{where}: its labels ({ck.config.labels or 'none'}) are not the "
-                        f"data's ({want or 'none'})")
-    if data.codec is not None and data.codec != ck.codec:
-        raise UserError(f"{where}: its codec ({ck.codec}) is not the data's ({data.codec})")
+                        f"data's ({space or 'none'})")
+    if ck.codec != codec:
+        raise UserError(f"{where}: its codec ({ck.codec}) is not the data's ({codec})")
     return ck
 
 
@@ -262,11 +261,12 @@ def run(args) -> int:
         gan = GanConfig.from_dict(resume_sd["trainer"]["gan_config"])
         tcfg = TrainConfig.from_dict(resume_sd["trainer"]["train_config"])
     else:
-        gan = preset_config(args.preset, train.shape[1:],
-                            data.space.to_dict() if data.space else None)
+        space = data.space.to_dict() if data.space else None
         if args.init_from:
-            init = _init_checkpoint(args.init_from, train.shape[1:], data)
-            gan, codec = init.config, init.codec
+            init = _init_checkpoint(args.init_from, train.shape[1:], space, codec)
+            gan = init.config
+        else:
+            gan = preset_config(args.preset, train.shape[1:], space)
         warmup = args.d_warmup if args.d_warmup is not None else (500 if args.init_from else 0)
         tcfg = TrainConfig(batch=args.batch, lr_g=args.lr, lr_d=args.lr,
                            r1_gamma=args.r1_gamma, aux_weight=args.aux_weight,

@@ -53,8 +53,9 @@ def _init_line(card: dict) -> list[str]:
     if not i:
         return []
     total = (i.get("steps") or 0) + (card.get("steps") or 0)
-    minutes = ((i.get("train_seconds") or 0) + (card.get("train_seconds") or 0)) / 60
+    before = (i.get("train_seconds") or 0) / 60
+    minutes = before + (card.get("train_seconds") or 0) / 60
     return [f"- the generator started from `{i.get('checkpoint')}` ({i.get('steps')} steps, "
-            f"{(i.get('train_seconds') or 0) / 60:.1f} min) with a new discriminator, trained "
+            f"{before:.1f} min) with a new discriminator, trained "
             f"alone for this run's first {card.get('train_config', {}).get('d_warmup', 0)} "
             f"steps: {total} steps and {minutes:.1f} min in all"]
