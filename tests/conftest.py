@@ -43,6 +43,40 @@ def _jack_running(server: str | None = None) -> bool:
     return res.stdout.strip() == "running"
 
 
+def _jack_lsp(server: str | None, *flags: str) -> list[str]:
+    """``jack_lsp``'s lines, from a separate process (never an in-process client: libjack
+    serialises opening and closing clients per process, so one close that JACK holds up
+    -- a client it has zombified on a starved machine -- would block every later probe of the
+    test run).  A server that does not answer within 10 s fails the test, not the run."""
+    cmd = [shutil.which("jack_lsp") or "jack_lsp", *flags] + (["-s", server] if server else [])
+    try:
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"{' '.join(cmd)} did not answer within 10 s: the JACK server "
+                             "hangs") from None
+    if res.returncode != 0:
+        raise ConnectionError(f"{' '.join(cmd)}: {res.stderr.strip().splitlines()[-1:]}")
+    return res.stdout.splitlines()
+
+
+def jack_ports(prefix: str = "", server: str | None = None) -> list[str]:
+    """Names of the ports on the JACK server that start with ``prefix``."""
+    return [p for p in _jack_lsp(server) if p.startswith(prefix)]
+
+
+def jack_connections(port: str, server: str | None = None) -> list[str]:
+    """The ports ``port`` is connected to."""
+    out: dict[str, list[str]] = {}
+    name = None
+    for line in _jack_lsp(server, "-c"):
+        if line.startswith((" ", "\t")):
+            out[name].append(line.strip())
+        else:
+            name = line
+            out[name] = []
+    return out.get(port, [])
+
+
 def start_jackd(server: str | None = None, rate: int = 48000, period: int = 256,
                 timeout: float = 10.0, realtime: bool = False) -> subprocess.Popen | None:
     """Start a dummy-backend jackd (named ``server`` or the default); None if one already runs.

@@ -8,7 +8,9 @@ index in the recording -- that is how the benchmarks measure control-to-sound la
 
 from __future__ import annotations
 
+import threading
 import time
+import warnings
 
 import numpy as np
 
@@ -87,12 +89,24 @@ class JackCapture:
         idx = np.arange(start, w) % self.capacity
         return self._buf[channel, idx].copy()
 
-    def close(self) -> None:
-        try:
-            self.client.deactivate()
-            self.client.close()
-        except Exception:  # noqa: BLE001 - the server may already be gone
-            pass
+    def close(self, timeout: float = 10.0) -> None:
+        """Deactivate and close the client, waiting at most ``timeout`` s: a client JACK has
+        zombified (a badly overloaded machine) can block in deactivate, and that must never
+        hang the test run (the probes run in their own processes, so they are not held up)."""
+
+        def _close():
+            try:
+                self.client.deactivate()
+                self.client.close()
+            except Exception:  # noqa: BLE001 - the server may already be gone
+                pass
+
+        t = threading.Thread(target=_close, daemon=True)
+        t.start()
+        t.join(timeout)
+        if t.is_alive():
+            warnings.warn(f"JACK did not close the capture client {self.client.name!r} "
+                          f"within {timeout:.0f} s", RuntimeWarning, stacklevel=2)
 
 
 def onset(cap, frame: int, before: int) -> float:

@@ -73,19 +73,15 @@ def stop(proc: subprocess.Popen) -> str:
 
 def wait_ports(server: str | None, timeout: float = 30.0) -> None:
     """Until ``latent-resonance:out_1`` exists on the JACK server."""
-    import jack
+    from conftest import jack_ports
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            c = jack.Client("lr-test-probe", no_start_server=True, servername=server)
-        except jack.JackError:
-            time.sleep(0.2)
-            continue
-        names = [p.name for p in c.get_ports("latent-resonance:out")]
-        c.close()
-        if "latent-resonance:out_1" in names:
-            return
+            if "latent-resonance:out_1" in jack_ports("latent-resonance:out", server):
+                return
+        except ConnectionError:  # the server is not up yet
+            pass
         time.sleep(0.2)
     raise AssertionError("latent-resonance:out_1 did not appear on the JACK server")
 

@@ -51,16 +51,12 @@ class Receiver:
 
     def _wait_connected(self, port: str, deadline: float) -> None:
         """JACK connects asynchronously: wait until the graph shows the connection."""
-        import jack
+        from conftest import jack_connections
 
-        probe = jack.Client("lr-test-probe", no_start_server=True)
-        try:
-            while not probe.get_all_connections(port):
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"{port} never got connected")
-                time.sleep(0.02)
-        finally:
-            probe.close()
+        while not jack_connections(port):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{port} never got connected")
+            time.sleep(0.02)
 
     def messages(self, settle: float = 0.15, wait: float = 2.0) -> list[list[int]]:
         """Everything received until nothing new came for ``settle`` s (waiting up to

@@ -20,7 +20,7 @@ from pythonosc.udp_client import SimpleUDPClient
 
 from bridge.address_table import FACE_ADDRESSES, JACK_CLIENT_NAME
 from bridge.paths import DEMO_RECORDING
-from conftest import require_program
+from conftest import jack_ports, require_program
 from hosts_util import (
     REPO,
     SC_HARNESS,
@@ -93,16 +93,6 @@ def _oscquery(port: int, path: str):
         return json.loads(r.read())["VALUE"]
 
 
-def _jack_ports(prefix: str) -> list[str]:
-    import jack
-
-    c = jack.Client("lr-test-probe", no_start_server=True)
-    try:
-        return [p.name for p in c.get_ports(prefix)]
-    finally:
-        c.close()
-
-
 @pytest.fixture(scope="module")
 def synth_daemon(jack_server, tmp_path_factory):
     """The real synth daemon on the test JACK server, not connected to the speakers."""
@@ -115,7 +105,7 @@ def synth_daemon(jack_server, tmp_path_factory):
     try:
         d.wait_for(r"latent-resonance synth: checkpoint", 150)
         deadline = time.monotonic() + 30
-        while len(_jack_ports(f"{JACK_CLIENT_NAME}:out_")) < 2:
+        while len(jack_ports(f"{JACK_CLIENT_NAME}:out_")) < 2:
             if time.monotonic() > deadline:
                 d.fail("the daemon's JACK ports did not appear")
             time.sleep(0.2)
@@ -180,17 +170,7 @@ class Spectrum:
         return np.log10(np.maximum(bands / (bands.sum() + 1e-20), 1e-6))  # spectral shape
 
     def close(self):
-        # a client JACK has zombified (a badly overloaded machine) can block in deactivate:
-        # never let that hang the test run
-        import threading
-
-        def _close():
-            self.cap.client.deactivate()
-            self.cap.client.close()
-
-        t = threading.Thread(target=_close, daemon=True)
-        t.start()
-        t.join(5)
+        self.cap.close()
 
 
 def test_latent_live_changes_the_daemons_latent_and_controls(live_sclang, synth_daemon):
@@ -223,21 +203,32 @@ def test_latent_live_changes_the_daemons_latent_and_controls(live_sclang, synth_
             assert len(z) == z_dim
 
         for code in ("~lr.latent(~lr.randomLatent)", "~lr.latentBlob(~lr.randomLatent)",
-                     "~lr.seed(23)"):
+                     "~lr.seed(17)"):
             moves_latent(code)
-        time.sleep(1.0)  # seed 23 settles: one generator pass, the glide and the crossfade
-        # ...and a new latent is heard.  A fixed pair of seeds, because two random latents of
-        # the default can sound alike in this measure (0.02 for 1 pair in 20): 23 -> 5
-        # differs by 0.41 in an offline render, where the same latent wanders by < 0.002.
+        # seed 17 settles (one generator pass, the glide and the crossfade; late on a busy
+        # machine): until two takes agree as closely as the same latent's did above
+        deadline = time.monotonic() + 15
         before = spec.take()
-        code = "Pbind(\\type, \\lr, \\seed, Pseq([5]), \\dur, 0.1).play"
+        while True:
+            now = spec.take()
+            settled = float(np.abs(now - before).mean()) <= max(2 * jitter, 0.01)
+            before = now
+            if settled or time.monotonic() > deadline:
+                break
+        # ...and a new latent is heard.  A fixed pair of seeds, because two latents of the
+        # default can sound alike in this measure: on the dummy server, a frozen playhead,
+        # 30 seeds pairwise differ by 0.076 (median), 17 -> 7 by 0.24 (the most), the same
+        # seed twice by 0.0006 (0.002 at most).  Measured 17 -> 7 can come out near half of
+        # that on a starved 2-core machine, so the bar is 0.06 (or 4x this run's jitter).
+        code = "Pbind(\\type, \\lr, \\seed, Pseq([7]), \\dur, 0.1).play"
         moves_latent(code)
+        bar = max(4 * jitter, 0.06)
         deadline = time.monotonic() + 15  # slow on a busy 2-core machine
         while True:
             change = float(np.abs(spec.take() - before).mean())
-            if change > max(4 * jitter, 0.1) or time.monotonic() > deadline:
+            if change > bar or time.monotonic() > deadline:
                 break
-        assert change > max(4 * jitter, 0.1), (
+        assert change > bar, (
             f"{code}: spectrum change {change:.3f} vs. jitter {jitter:.3f} -- the new latent "
             f"is not heard\n{sc.tail()}")
     finally:
@@ -272,7 +263,7 @@ def test_jack_routing_brings_the_daemons_audio_in_and_the_face_back(live_sclang,
         time.sleep(0.2)
     assert levels, "scsynth posted no input level\n" + sc.tail()
     assert max(levels) > 1e-3, f"the daemon's audio did not reach scsynth: {levels[-5:]}"
-    assert sorted(_jack_ports("SuperCollider:in_")) == ["SuperCollider:in_1",
+    assert sorted(jack_ports("SuperCollider:in_")) == ["SuperCollider:in_1",
                                                           "SuperCollider:in_2"]
     # the face goes to sclang, which forwards it to the daemon
     run_face_replay(recording, f"127.0.0.1:{live_sclang.port}")
