@@ -115,8 +115,9 @@ SYNTH_ADDRESSES: tuple[Address, ...] = (
             default=(1,), fields=("drone",)),
     Address("/lr/synth/width", "f", "synth", "stereo spread (0 = the same on both ports)",
             ((0, 1),), default=(0.5,), fields=("width",)),
-    Address("/lr/map/anchor", "", "synth", "learn: the latent target (/lr/latent) belongs at "
-            "the face's current position", handler="map_anchor"),
+    Address("/lr/map/anchor", "", "synth", "learn: the latent target (/lr/latent) and its "
+            "family (/lr/latent/timbre, or the family named as an optional argument) belong at "
+            "the face's current position", alt_types=("s",), handler="map_anchor"),
     Address("/lr/map/clear", "", "synth", "forget learned anchors: back to the seeded grid",
             handler="map_clear"),
     Address("/lr/map/amount", "f", "synth", "how far the face moves the latent from the "

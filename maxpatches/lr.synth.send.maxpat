@@ -1930,7 +1930,7 @@
 						30,
 						30
 					],
-					"comment": "/lr/map/anchor (no args) learn: the latent target (/lr/latent) belongs at the face's current position",
+					"comment": "/lr/map/anchor (no args) learn: the latent target (/lr/latent) and its family (/lr/latent/timbre, or the family named as an optional argument) belong at the face's current position",
 					"id": "obj-106"
 				}
 			},

@@ -257,6 +257,54 @@ def test_timbre_message_and_note_images_follow_the_labels():
     assert r[0] == "/lr/error" and "names no instrument families" in r[1]
 
 
+def test_the_face_map_moves_between_families():
+    """Map anchors carry families: learned in the family being played (or the one named),
+    blended by the same weights as the latents, refused when unknown, kept in scenes."""
+    from bridge.osc.server import ErrorLog, OscContext, apply_message
+    from bridge.synth.state import SynthState
+    from engine.synth.planner import LatentGenerator
+    from engine.synth.timbre_map import TimbreMap
+
+    ck = conditioned_checkpoint()
+    assert set(ck.families) == {"high", "low"}
+    state = SynthState(ck.random_latent(0), timbre_map=TimbreMap.for_generator(ck, 0))
+    ctx = OscContext(state, ck.random_latent, lambda: (), timbres=ck.families)
+    errors = ErrorLog()
+    gen = LatentGenerator(ck, state)
+    r = apply_message(ctx, "/lr/map/anchor", ("tuba",), errors)
+    assert r[0] == "/lr/error" and "unknown family 'tuba'" in r[1]
+    state.set_face(found=1, yaw=-30.0, pitch=0.0, jaw=0.5)
+    assert apply_message(ctx, "/lr/latent/timbre", ("low",), errors) is None
+    assert apply_message(ctx, "/lr/map/anchor", (), errors) is None   # the family played
+    state.set_face(yaw=30.0)
+    assert apply_message(ctx, "/lr/map/anchor", ("high",), errors) is None  # the one named
+    assert state.family() == "high"       # the face at the "high" anchor, map amount 1
+    state.set_face(yaw=-30.0)
+    assert state.family() == "low"
+    state.set_face(yaw=0.0)               # half way: half of each
+    mix = state.family()
+    assert set(mix) == {"high", "low"} and mix["high"] == pytest.approx(0.5, abs=1e-6)
+    gen.step(0.0)
+    assert gen.family_now(0.0) == pytest.approx([0.5, 0.5], abs=1e-6)
+    state.set_controls(map_amount=0.25)   # the target's family keeps the rest
+    assert state.family() == pytest.approx({"low": 0.75 + 0.125, "high": 0.125})
+    state.set_face(found=0)               # a lost face: the target's family alone
+    assert state.family() == "low"
+    # scenes keep the anchors' families; a checkpoint that does not know them refuses them all
+    scene = state.snapshot()
+    assert [a["family"] for a in scene["map_anchors"]] == ["low", "high"]
+    other = SynthState(ck.random_latent(0), timbre_map=TimbreMap(ck.random_latent, 0,
+                                                                  families=("cello",)))
+    before = list(other.timbre_map.learned)
+    with pytest.raises(ValueError, match="does not know"):
+        other.restore(scene)
+    assert other.timbre_map.learned == before
+    # --map-families: the seeded grid spreads the checkpoint's families over its nine anchors
+    grid = TimbreMap.for_generator(ck, 3, grid_families=True).grid
+    assert sorted({a[2] for a in grid}) == ["high", "low"]
+    assert all(a[2] is None for a in TimbreMap.for_generator(ck, 3).grid)
+
+
 def test_a_render_gives_every_note_its_own_image(tmp_path):
     from bridge.synth.render import render
 

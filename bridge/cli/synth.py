@@ -91,6 +91,10 @@ def add_synth_arguments(p, render: bool = True) -> None:
                    help="scene folder (default: ~/.local/share/latent-resonance/scenes)")
     g.add_argument("--map-seed", type=int, default=0,
                    help="seed of the face timbre map's anchor grid")
+    g.add_argument("--map-families", action="store_true",
+                   help="spread a conditioned checkpoint's instrument families over the face "
+                        "map's anchor grid: turning the head and opening the jaw move between "
+                        "named instruments, not only latents")
 
 
 def add_arguments(p) -> None:
@@ -173,7 +177,7 @@ def make_daemon(args, ckpt, codec, allow, generator=None):
                            midi=not args.no_midi, midi_channel=args.midi_channel,
                            bend_range=args.bend_range, midi_map=midi_map,
                            midi_map_path=args.midi_map, scenes_dir=args.scenes,
-                           map_seed=args.map_seed)
+                           map_seed=args.map_seed, map_families=args.map_families)
     except OSError as exc:
         raise UserError(f"cannot listen for OSC on {args.host}:{args.osc_port}: "
                         f"{exc.strerror or exc}") from None
@@ -251,7 +255,9 @@ def run(args) -> int:
             duration = min(3600.0, (events[-1][0] + 0.5) if events else 10.0)
         stats = render(ckpt, codec, args.render, duration, events, seed=args.seed,
                        max_rate=args.max_rate, glide_mode=args.glide_mode,
-                       voice_settings=voice_settings(args), generator=gen)
+                       voice_settings=voice_settings(args), generator=gen,
+                       tuning=args.tuning, map_seed=args.map_seed,
+                       map_families=args.map_families, scenes_dir=args.scenes)
     finally:
         gen.close()
     print(f"wrote {args.render} ({duration:.1f} s at {stats['sample_rate']} Hz, "

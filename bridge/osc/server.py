@@ -196,9 +196,11 @@ def _note_panic(ctx: OscContext):
     _play(ctx, ("panic",))
 
 
-def _map_anchor(ctx: OscContext):
+def _map_anchor(ctx: OscContext, family: str | None = None):
+    if family is not None:
+        _check_family(ctx, family)
     try:
-        ctx.state.map_anchor()
+        ctx.state.map_anchor(family)
     except ValueError as exc:
         raise BadMessage("no map", str(exc)) from None
 
@@ -237,12 +239,16 @@ def _scene_list(ctx: OscContext):
     return (SCENE_LIST, *_scene_store(ctx).names()[:MAX_LISTED])
 
 
-def _latent_timbre(ctx: OscContext, name: str):
+def _check_family(ctx: OscContext, name: str) -> None:
     if not ctx.timbres:
         raise BadMessage("no timbres", "this checkpoint names no instrument families")
     if name not in ctx.timbres:
         raise BadMessage("unknown timbre", f"unknown family {name[:40]!r} (known: "
                                            f"{', '.join(sorted(ctx.timbres))})")
+
+
+def _latent_timbre(ctx: OscContext, name: str):
+    _check_family(ctx, name)
     ctx.state.set_family(name)
 
 

@@ -55,11 +55,11 @@ class SynthDaemon:
                  generator: GeneratorProcess | None = None, face_timeout_s: float = SILENCE_S,
                  tuning: float = 440.0, midi: bool = True, midi_channel: int | None = None,
                  bend_range: float = 2.0, midi_map: dict | None = None, midi_map_path=None,
-                 scenes_dir=None, map_seed: int = 0):
+                 scenes_dir=None, map_seed: int = 0, map_families: bool = False):
         self.ckpt, self.codec = ckpt, codec
         self.voice = make_voice(codec, seed, voice)
         self.state = SynthState(ckpt.random_latent(seed), nyquist_hz=self.voice.sample_rate / 2,
-                                timbre_map=TimbreMap(ckpt.random_latent, map_seed))
+                                timbre_map=TimbreMap.for_generator(ckpt, map_seed, map_families))
         self.events = EventQueue()
         self.mailbox = Mailbox()
         # ``generator``: a GeneratorProcess the caller started early (its start-up overlaps ours)

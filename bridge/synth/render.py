@@ -110,7 +110,7 @@ def render(ckpt, codec, out_path, duration: float, events=(), seed: int = 0,
            max_rate: float = 15.0, glide_mode: str = "slerp",
            voice_settings: VoiceSettings | None = None, progress=None,
            generator: GeneratorProcess | None = None, tuning: float = 440.0,
-           map_seed: int = 0, scenes_dir=None) -> dict:
+           map_seed: int = 0, map_families: bool = False, scenes_dir=None) -> dict:
     """Render ``duration`` seconds offline with the daemon's generator and voice.
 
     ``events``: (t seconds, address, args) applied through the same validation and handlers as
@@ -131,7 +131,7 @@ def render(ckpt, codec, out_path, duration: float, events=(), seed: int = 0,
     voice = make_voice(codec, seed, voice_settings)
     sr, hop = int(voice.sample_rate), int(voice.hop)
     state = SynthState(ckpt.random_latent(seed), nyquist_hz=sr / 2,
-                       timbre_map=TimbreMap(ckpt.random_latent, map_seed))
+                       timbre_map=TimbreMap.for_generator(ckpt, map_seed, map_families))
     errors = ErrorLog()
     queue = EventQueue()
     ctx = OscContext(state, ckpt.random_latent,

@@ -131,8 +131,10 @@ class SynthState:
             t = self._latent
             return t.z, dict(t.directions), t.version
 
-    def family(self) -> str | None:
-        """The instrument family the played latent asks for (None: the generator's default)."""
+    def family(self) -> str | dict | None:
+        """The instrument family the played latent asks for: a name, a {name: weight} blend
+        (map anchors that carry families; a None key is the generator's default) or None (the
+        generator's default)."""
         with self._lock:
             return self._latent.family
 
@@ -214,14 +216,16 @@ class SynthState:
             return self._base.z, dict(self._base.directions)
 
     # --- the timbre map ---------------------------------------------------------------------
-    def map_anchor(self) -> np.ndarray:
-        """Learn: the latent target belongs at the face's current map position (returned)."""
+    def map_anchor(self, family: str | None = None) -> np.ndarray:
+        """Learn: the latent target, and ``family`` (default: the target's, set by
+        /lr/latent/timbre), belong at the face's current map position (returned)."""
         with self._lock:
             if self.timbre_map is None:
                 raise ValueError("this synth has no timbre map")
             f = self._face
             pos = face_position(f.yaw, f.pitch, f.jaw)
-            self.timbre_map.learn(pos, self._base.z)
+            self.timbre_map.learn(pos, self._base.z,
+                                  self._base.family if family is None else family)
             self._place(force=True)
             return pos
 
@@ -243,7 +247,7 @@ class SynthState:
         amount = c.map_amount if (c.mapping and f.found and self.timbre_map is not None) else 0.0
         base = self._base
         if amount <= 0.0:
-            pos, z = None, base.z
+            pos, z, family = None, base.z, base.family
             if not force and self._map_pos is None:
                 return
         else:
@@ -251,10 +255,12 @@ class SynthState:
             if (not force and self._map_pos is not None
                     and float(np.max(np.abs(pos - self._map_pos))) < MAP_EPS):
                 return
-            z = slerp(base.z, self.timbre_map.latent(pos), float(amount))
+            z_map, mix = self.timbre_map.blend(pos)
+            z = slerp(base.z, z_map, float(amount))
+            family = _family_mix(base.family, mix, float(amount))
         self._map_pos = pos
         self._latent = LatentTarget(np.asarray(z, dtype=np.float32), dict(base.directions),
-                                    self._latent.version + 1, base.family)
+                                    self._latent.version + 1, family)
         self._notify()
 
     def set_face(self, **kw) -> None:
@@ -327,6 +333,20 @@ class SynthState:
             self._set_base(LatentTarget(z, dict(scene.get("directions", {})),
                                         self._base.version + 1,
                                         family if isinstance(family, str) else None))
+
+
+def _family_mix(target: str | None, mix: dict | None, amount: float) -> str | dict | None:
+    """The family played at map ``amount``: the target's, blended toward the map's ``mix``
+    (whose None key is the target's own family); a single name when one family has it all."""
+    if mix is None or amount <= 0.0:
+        return target
+    out = {target: 1.0 - amount} if amount < 1.0 else {}
+    for name, w in mix.items():
+        key = target if name is None else name
+        out[key] = out.get(key, 0.0) + amount * w
+    if len(out) == 1:
+        return next(iter(out))
+    return out
 
 
 #: controls a scene leaves alone: the face mapping switch and the mod wheel (a performer's

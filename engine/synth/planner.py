@@ -8,8 +8,9 @@ way, clarity/entropy (truncation and noise), or -- while entropy > 0 -- the late
 is re-drawn ``JITTER_HZ`` times a second.  Passes are at most ``max_rate`` per second.
 
 A conditioned generator (pitch, family, velocity: :mod:`engine.gan.labels`) is asked for the
-state's family -- a change glides the family weights linearly over the glide time, as the
-latent glides -- at the drone's default pitch; :meth:`LatentGenerator.note_job` asks it for one
+state's family (one name, or the timbre map's blend of its anchors' families) -- a change
+glides the family weights linearly over the glide time, as the latent glides -- at the drone's
+default pitch; :meth:`LatentGenerator.note_job` asks it for one
 played note's own image (the note's pitch and velocity, the drone's latent and family now).
 """
 
@@ -67,11 +68,22 @@ class LatentGenerator:
         self._family_name = None
 
     # ---------------------------------------------------------------- family (conditioned)
-    def _family_weights(self, name: str | None) -> np.ndarray:
+    def _family_weights(self, family) -> np.ndarray:
+        """Weights for the state's family: a name, a {name: weight} blend (the timbre map's)
+        or None; None and names the generator does not know stand for its default family."""
         space = self.labels
-        return space.family_weights(name if name in space.families else space.default_family)
 
-    def _set_family(self, name: str | None, now: float, glide_s: float) -> None:
+        def known(name):
+            return name if name in space.families else space.default_family
+
+        if isinstance(family, dict):
+            blend: dict = {}
+            for name, w in family.items():
+                blend[known(name)] = blend.get(known(name), 0.0) + w
+            return space.family_weights(blend)
+        return space.family_weights(known(family))
+
+    def _set_family(self, name, now: float, glide_s: float) -> None:
         to = self._family_weights(name)
         self._fam_from = self.family_now(now) if self._fam_to is not None else to
         self._fam_to, self._fam_t0, self._fam_s = to, now, max(0.0, float(glide_s))
