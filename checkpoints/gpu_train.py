@@ -42,6 +42,8 @@ def main() -> int:
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--preset", default="live")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--harmonic-weight", type=float, default=0.0,
+                    help="weight of the harmonic prior (as `train --harmonic-weight`)")
     args = ap.parse_args()
     t0 = time.monotonic()
     with np.load(args.archive, allow_pickle=False) as z:
@@ -56,9 +58,11 @@ def main() -> int:
     gan = preset_config(args.preset, images.shape[1:], space.to_dict())
     # the learning rate scales with the batch (the CPU default is 0.002 at batch 8)
     lr = 0.002 * min(4.0, args.batch / 8) ** 0.5
-    tcfg = TrainConfig(batch=args.batch, lr_g=lr, lr_d=lr, seed=args.seed)
+    tcfg = TrainConfig(batch=args.batch, lr_g=lr, lr_d=lr, seed=args.seed,
+                       harmonic_weight=args.harmonic_weight)
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    trainer = Trainer(data, gan, tcfg, device, labels=labels)
+    mel_range = (float(codec.get("fmin") or 0.0), float(codec.get("fmax") or codec["sr"] / 2))
+    trainer = Trainer(data, gan, tcfg, device, labels=labels, mel_range=mel_range)
     print(f"{len(data)} images {images.shape[1:]}, {space.n_family} families, device {device}, "
           f"batch {args.batch}", flush=True)
     history = []

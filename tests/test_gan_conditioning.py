@@ -207,6 +207,48 @@ def test_a_generator_started_from_a_checkpoint_waits_for_its_new_discriminator()
     assert not same(tr.G) and not same(tr.G_ema)
 
 
+def test_the_harmonic_comb_knows_a_note_by_its_harmonics():
+    """A harmonic tone scores high on its own pitch's comb, low a semitone off; partials that
+    drift off the harmonic series (what the generator draws) score lower on the right pitch."""
+    from engine.gan.harmonic import HarmonicComb
+    from engine.spectral.codec import audio_to_spectrogram, fit_frames
+
+    codec = CodecParams(n_mels=256, frames=64)
+    space = LabelSpace(28, 84, ("any",))
+    t = np.arange(int(1.6 * codec.sr)) / codec.sr
+    f0 = 440.0 * 2 ** ((48 - 69) / 12)
+
+    def image(freqs):
+        y = sum(np.sin(2 * np.pi * f * t) / (k + 1) for k, f in enumerate(freqs) if f < 11000)
+        return fit_frames(audio_to_spectrogram(y.astype(np.float32), codec), codec.frames)
+
+    ks = np.arange(1, 30)
+    tone = image(ks * f0)
+    drifted = image(ks * f0 * (1 + 0.04 * np.sin(2.1 * ks)))  # each partial up to 4 % off
+    comb = HarmonicComb(codec.n_mels, (codec.fmin, codec.fmax_hz), space)
+    score = lambda img, note: float(comb.score(  # noqa: E731
+        torch.from_numpy(img)[None, None], torch.from_numpy(space.encode(note, "any"))[None]))
+    assert score(tone, 48) > 0.6, score(tone, 48)
+    assert score(tone, 48) > score(tone, 49) + 0.3 and score(tone, 48) > score(tone, 47) + 0.3
+    assert score(tone, 48) > score(drifted, 48) + 0.2, (score(tone, 48), score(drifted, 48))
+
+
+def test_training_with_the_harmonic_prior():
+    """--harmonic-weight: the hinge's target is the training images' own mean score; it is
+    logged, and a run without the data's mel range (or without labels) is refused."""
+    imgs, labels = bands(h=32)
+    gan = preset_config("tiny", imgs.shape[1:], SPACE.to_dict())
+    cfg = TrainConfig(batch=4, harmonic_weight=2.0)
+    data, lab = torch.from_numpy(imgs)[:, None], torch.from_numpy(labels)
+    with pytest.raises(ValueError, match="mel range"):
+        Trainer(data, gan, cfg, labels=lab)
+    tr = Trainer(data, gan, cfg, labels=lab, mel_range=(0.0, 11025.0))
+    assert tr.harmonic_target == pytest.approx(tr.comb.mean_score(data, lab))
+    stats = tr.step()
+    assert stats["harmonic"] >= 0.0 and np.isfinite(stats["loss_g"])
+    assert TrainConfig.from_dict(tr.state_dict()["train_config"]).harmonic_weight == 2.0
+
+
 def test_reconstruct_on_an_unconditioned_checkpoint_refuses_labels(tmp_path, capsys):
     from tests.synth_util import make_checkpoint
 

@@ -67,6 +67,10 @@ def add_arguments(p) -> None:
                    help="ignore a labelled archive's labels (train an unconditioned generator)")
     p.add_argument("--aux-weight", type=float, default=1.0,
                    help="weight of the pitch/family/velocity classifier losses (conditioned)")
+    p.add_argument("--harmonic-weight", type=float, default=0.0,
+                   help="weight of the harmonic prior (conditioned): lifts each generated "
+                        "image's partials onto its pitch's harmonic series, up to what the "
+                        "training images score (0 = off)")
     p.add_argument("--no-final", action="store_true",
                    help="skip the final metric/directions pass (faster)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -270,12 +274,14 @@ def run(args) -> int:
         warmup = args.d_warmup if args.d_warmup is not None else (500 if args.init_from else 0)
         tcfg = TrainConfig(batch=args.batch, lr_g=args.lr, lr_d=args.lr,
                            r1_gamma=args.r1_gamma, aux_weight=args.aux_weight,
-                           d_warmup=max(0, warmup), seed=args.seed)
+                           d_warmup=max(0, warmup), harmonic_weight=args.harmonic_weight,
+                           seed=args.seed)
     if bool(gan.c_dim) != (labels_t is not None):
         raise UserError(f"{state_path} is {'a conditioned' if gan.c_dim else 'an unconditioned'} "
                         f"run; {args.data} {'has' if labels_t is not None else 'has no'} labels")
     try:
-        trainer = Trainer(data_t, gan, tcfg, device, rank=rank, grad_sync=sync, labels=labels_t)
+        trainer = Trainer(data_t, gan, tcfg, device, rank=rank, grad_sync=sync, labels=labels_t,
+                          mel_range=(codec.fmin, codec.fmax_hz))
     except ValueError as exc:
         raise UserError(str(exc)) from None
     history: list[dict] = []
