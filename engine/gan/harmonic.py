@@ -24,7 +24,9 @@ MIN_SPACING_BINS = 2.0
 
 
 def _hz_to_mel(f):
-    """Slaney mel scale (librosa's default, which the codec uses)."""
+    """Slaney mel scale, as ``librosa.hz_to_mel`` (the codec's scale).  Written out because
+    the trainer also runs on a lent GPU machine that has torch and numpy but not librosa
+    (``checkpoints/gpu_train.py``)."""
     f = np.asarray(f, dtype=np.float64)
     f_sp, min_log_hz, logstep = 200.0 / 3, 1000.0, np.log(6.4) / 27.0
     mel = f / f_sp
@@ -46,10 +48,12 @@ def comb_templates(n_mels: int, fmin: float, fmax: float, space) -> tuple[np.nda
         f0 = 440.0 * 2.0 ** ((space.pitch_lo + i - 69) / 12.0)
         k = np.arange(1, MAX_HARMONIC + 1)
         k = k[k * f0 < fmax]
+        if len(k) == 0:
+            continue
         m = _hz_to_mel(k * f0)
         spacing = np.diff(_hz_to_mel(np.append(k, k[-1] + 1) * f0)) / step
-        k, m, spacing = k[spacing >= MIN_SPACING_BINS], m[spacing >= MIN_SPACING_BINS], \
-            spacing[spacing >= MIN_SPACING_BINS]
+        resolved = spacing >= MIN_SPACING_BINS
+        k, m, spacing = k[resolved], m[resolved], spacing[resolved]
         if len(k) == 0:
             continue
         sigma = np.maximum(0.5, 0.15 * spacing) * step

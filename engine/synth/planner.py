@@ -76,11 +76,9 @@ class LatentGenerator:
         def known(name):
             return name if name in space.families else space.default_family
 
-        if isinstance(family, dict):
-            blend: dict = {}
-            for name, w in family.items():
-                blend[known(name)] = blend.get(known(name), 0.0) + w
-            return space.family_weights(blend)
+        if isinstance(family, dict):  # None and the default family may both be keys
+            return space.family_weights(sum(w * space.family_weights(known(name))
+                                            for name, w in family.items()))
         return space.family_weights(known(family))
 
     def _set_family(self, name, now: float, glide_s: float) -> None:
