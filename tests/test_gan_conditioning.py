@@ -12,7 +12,8 @@ import torch
 
 from bridge.cli import main
 from engine.data.archive import LabelledSet, read_archive, write_archive
-from engine.gan.checkpoint import Checkpoint, load_checkpoint, random_checkpoint
+from engine.gan.checkpoint import (Checkpoint, load_checkpoint, load_training_state,
+                                   random_checkpoint)
 from engine.gan.config import GanConfig, preset_config
 from engine.gan.export import CHECK_TOLERANCE, export_checkpoint
 from engine.gan.labels import LabelSpace
@@ -231,6 +232,15 @@ def test_the_harmonic_comb_knows_a_note_by_its_harmonics():
     assert score(tone, 48) > 0.6, score(tone, 48)
     assert score(tone, 48) > score(tone, 49) + 0.3 and score(tone, 48) > score(tone, 47) + 0.3
     assert score(tone, 48) > score(drifted, 48) + 0.2, (score(tone, 48), score(drifted, 48))
+    # few mel bins: low notes have no resolved harmonic; they score 0 and train nothing (a
+    # NaN gradient there once turned a 32-band run's weights to NaN)
+    small = HarmonicComb(32, (codec.fmin, codec.fmax_hz), space)
+    img = torch.rand(2, 1, 32, 16, requires_grad=True)
+    c = torch.from_numpy(np.stack([space.encode(40, "any"), space.encode(84, "any")]))
+    assert small.masks[40 - 28].sum() == 0 and small.masks[84 - 28].sum() > 0
+    s = small.score(img, c)
+    s.sum().backward()
+    assert float(s[0]) == 0.0 and torch.isfinite(img.grad).all() and img.grad.abs().sum() > 0
 
 
 def test_training_with_the_harmonic_prior():
@@ -386,10 +396,15 @@ def test_the_gpu_script_writes_a_state_that_train_finishes(tmp_path, capsys):
                        env={"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"})
     assert r.returncode == 0, r.stderr[-2000:]
     assert "step 4" in r.stdout
+    # a chunk may change the loss weights; the next chunk keeps them unless told otherwise
     assert main(["train", str(arc), "--out", str(out), "--resume", "--steps", "5",
+                 "--harmonic-weight", "2", "--no-progress", "--no-final"]) == 0
+    assert main(["train", str(arc), "--out", str(out), "--resume", "--steps", "6",
                  "--no-progress"]) == 0
     ck = load_checkpoint(out / "generator.pt")
-    assert ck.card["steps"] == 5 and ck.families == ("synth",) and "metric" in ck.card
+    assert ck.card["steps"] == 6 and ck.families == ("synth",) and "metric" in ck.card
+    tcfg = load_training_state(out / "state.pt")["trainer"]["train_config"]
+    assert tcfg["harmonic_weight"] == 2.0 and tcfg["aux_weight"] == 1.0
 
 
 def test_a_conditioned_teacher_distills_into_a_conditioned_student():

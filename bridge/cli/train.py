@@ -10,6 +10,7 @@ torch.distributed; rank 0 writes files).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -65,12 +66,14 @@ def add_arguments(p) -> None:
     p.add_argument("--hop-length", type=int, default=512, help="codec hop of DATA (samples)")
     p.add_argument("--unconditioned", action="store_true",
                    help="ignore a labelled archive's labels (train an unconditioned generator)")
-    p.add_argument("--aux-weight", type=float, default=1.0,
-                   help="weight of the pitch/family/velocity classifier losses (conditioned)")
-    p.add_argument("--harmonic-weight", type=float, default=0.0,
+    p.add_argument("--aux-weight", type=float, default=None,
+                   help="weight of the pitch/family/velocity classifier losses (conditioned; "
+                        "default 1; with --resume: the run's own unless given)")
+    p.add_argument("--harmonic-weight", type=float, default=None,
                    help="weight of the harmonic prior (conditioned): lifts each generated "
                         "image's partials onto its pitch's harmonic series, up to what the "
-                        "training images score (0 = off)")
+                        "training images score (default 0 = off; with --resume: the run's own "
+                        "unless given)")
     p.add_argument("--no-final", action="store_true",
                    help="skip the final metric/directions pass (faster)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -264,6 +267,14 @@ def run(args) -> int:
                             f"{args.steps} would not train (pass a larger --steps)")
         gan = GanConfig.from_dict(resume_sd["trainer"]["gan_config"])
         tcfg = TrainConfig.from_dict(resume_sd["trainer"]["train_config"])
+        # loss weights may change between chunks of one run (the optimisers' state stays)
+        changed = {k: v for k, v in (("aux_weight", args.aux_weight),
+                                      ("harmonic_weight", args.harmonic_weight))
+                   if v is not None and v != getattr(tcfg, k)}
+        if changed:
+            log.info("resume: %s", ", ".join(f"{k} {getattr(tcfg, k):g} -> {v:g}"
+                                              for k, v in changed.items()))
+            tcfg = dataclasses.replace(tcfg, **changed)
     else:
         space = data.space.to_dict() if data.space else None
         if args.init_from:
@@ -273,8 +284,10 @@ def run(args) -> int:
             gan = preset_config(args.preset, train.shape[1:], space)
         warmup = args.d_warmup if args.d_warmup is not None else (500 if args.init_from else 0)
         tcfg = TrainConfig(batch=args.batch, lr_g=args.lr, lr_d=args.lr,
-                           r1_gamma=args.r1_gamma, aux_weight=args.aux_weight,
-                           d_warmup=max(0, warmup), harmonic_weight=args.harmonic_weight,
+                           r1_gamma=args.r1_gamma,
+                           aux_weight=1.0 if args.aux_weight is None else args.aux_weight,
+                           d_warmup=max(0, warmup),
+                           harmonic_weight=args.harmonic_weight or 0.0,
                            seed=args.seed)
     if bool(gan.c_dim) != (labels_t is not None):
         raise UserError(f"{state_path} is {'a conditioned' if gan.c_dim else 'an unconditioned'} "

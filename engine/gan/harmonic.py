@@ -81,7 +81,9 @@ class HarmonicComb:
         n = m.sum(1).clamp_min(2.0)
         pc = (p - (p * m).sum(1, keepdim=True) / n[:, None]) * m
         tc = (t - (t * m).sum(1, keepdim=True) / n[:, None]) * m
-        return (pc * tc).sum(1) / ((pc.square().sum(1) * tc.square().sum(1)).sqrt() + 1e-6)
+        # the epsilon inside the root: a pitch with no resolved harmonic (an empty mask, few
+        # mel bins) scores 0 with a finite gradient, not sqrt(0)'s infinite one (NaN weights)
+        return (pc * tc).sum(1) / (pc.square().sum(1) * tc.square().sum(1) + 1e-12).sqrt()
 
     def mean_score(self, data: torch.Tensor, labels: torch.Tensor, chunk: int = 512) -> float:
         """The mean score of a data set (N, 1, n_mels, frames) with its labels."""
