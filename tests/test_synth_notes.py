@@ -136,14 +136,18 @@ def test_note_off_retrigger_and_stealing_never_click(gen, images):
     e.set_voices(1)
     e.note_on(72, 1.0)  # steals the sounding voice
     stolen = play(e, 0.3)[:, 0]
-    # the stealing note's own attack and decay (above its sustain level) may be steeper than
-    # the old note's steady state: a click is a step beyond what the new note does alone
-    e72 = engine(gen, images[0])
-    e72.set_envelope(0.005, 0.2, 0.8, 0.05)
-    e72.note_on(72, 1.0)
-    step72 = max(step, _max_step(play(e72, 0.3)[:, 0]))
-    for name, y, bar in (("note-off", off, step), ("retrigger", retrig, step),
-                         ("steal", stolen, step72)):
+    # a retriggered or stealing note's own attack and decay (above its sustain level) may be
+    # steeper than the old note's steady state (the new default's note 60 holds little above
+    # 5 kHz once it settles: steady 0.0043, a lone velocity-0.5 attack 0.0047, the retrigger
+    # 0.0047): a click is a step beyond what the new note does alone
+    def alone(note, velocity):
+        fresh = engine(gen, images[0])
+        fresh.set_envelope(0.005, 0.2, 0.8, 0.05)
+        fresh.note_on(note, velocity)
+        return max(step, _max_step(play(fresh, 0.3)[:, 0]))
+
+    for name, y, bar in (("note-off", off, step), ("retrigger", retrig, alone(60, 0.5)),
+                         ("steal", stolen, alone(72, 1.0))):
         assert _max_step(y) <= 1.05 * bar, (name, _max_step(y), bar)
     assert e.stolen == 1 and e.sounding == 1
 
