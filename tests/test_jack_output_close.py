@@ -133,3 +133,24 @@ def test_thread_alive_reads_this_process_threads(alive):
         assert jack_client._thread_alive(t.native_id) is alive
     finally:
         release.set()
+
+
+@pytest.mark.jack
+def test_a_client_whose_set_up_fails_leaves_no_ports_on_the_server(jack_server):
+    """A busy server can refuse an activation after the ports are registered; the failed
+    client is closed, so no port is left looking like a live synth (a test once waited for
+    the daemon's ports, found the failed client's and went on as if it were connected)."""
+    import jack
+
+    from conftest import jack_ports
+
+    class Refused(JackOutput):
+        def _register(self, client):
+            super()._register(client)
+            assert jack_ports("lr-refused:out", jack_server)  # the ports were there
+            raise jack.JackError("Error activating JACK client (-1)")
+
+    out = Refused(name="lr-refused", connect=False)
+    with pytest.raises(jack.JackError):
+        out._open()
+    assert jack_ports("lr-refused", jack_server) == []

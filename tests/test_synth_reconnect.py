@@ -29,6 +29,10 @@ def test_daemon_survives_jack_restart_and_reconnects(tmp_path):
     try:
         client.wait_ready(90, proc)
         wait_ports(name)
+        # connected for real: a first activation a busy server refused has its retry pending
+        deadline = time.monotonic() + 20
+        while (client.status(timeout=0.5) or {}).get("output") != "connected":
+            assert time.monotonic() < deadline, "the daemon never connected to JACK"
         stop_jackd(server)  # the server goes away under the daemon
         server = None
         time.sleep(1.0)

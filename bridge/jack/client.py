@@ -111,6 +111,21 @@ class KeptJackClient:
         import jack
 
         client = jack.Client(self.name, no_start_server=True, servername=self.server)
+        try:
+            return self._set_up(client)
+        except Exception:
+            # a client whose activation failed (a server too busy to answer in time) still
+            # holds its registered ports on the server: close it, or they stay there looking
+            # like a live synth until the retry's client takes over
+            try:
+                client.close()
+            except Exception:  # noqa: BLE001 - best effort: the server may be gone
+                pass
+            raise
+
+    def _set_up(self, client):
+        import jack
+
         cycle = self._register(client)
 
         def process(frames: int) -> None:
