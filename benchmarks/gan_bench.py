@@ -170,10 +170,14 @@ def even_family_asks(families: tuple[str, ...], n: int, seed: int) -> list[tuple
     return out
 
 
-def quality(ck, clips: int, seed: int, classifier_notes: int = 960) -> dict:
+#: the family classifier's training notes: 120 gave it a ceiling of only 0.39-0.52 on
+#: held-out notes (by seed), 960 about 0.7; with 120 the family bars measured noise
+CLASSIFIER_NOTES = 960
+
+
+def quality(ck, clips: int, seed: int, classifier_notes: int = CLASSIFIER_NOTES) -> dict:
     """The quality bars of ``ck`` against real notes, every baseline measured here;
-    ``classifier_notes``: the family classifier's training notes (120 gave it a ceiling of
-    only 0.39-0.52 on held-out notes, 960 about 0.7: the family bars measured noise)."""
+    ``classifier_notes``: the family classifier's training notes."""
     from engine.gan import quality as q
 
     c = ck.codec
@@ -186,7 +190,8 @@ def quality(ck, clips: int, seed: int, classifier_notes: int = 960) -> dict:
     real2 = labelled_real(c, clips, seed + 1)     # through codec + voice; the generated clips'
     #                                               labels; the raw real-vs-real floor
     train = labelled_real(c, classifier_notes, seed + 2)  # the family classifier's notes
-    print(f"quality: {2 * clips + classifier_notes} real notes rendered ({time.perf_counter() - t0:.0f} s); "
+    print(f"quality: {2 * clips + classifier_notes} real notes rendered "
+          f"({time.perf_counter() - t0:.0f} s); "
           f"playing clips through the voice (generated at the synth's default clarity and "
           f"entropy) ...", flush=True)
     through = [q.voice_clip(s, c, seed=i) for i, s in enumerate(real2["spec"])]
@@ -236,8 +241,8 @@ def quality(ck, clips: int, seed: int, classifier_notes: int = 960) -> dict:
     print(f"spread / real's: generated {sp['generated']:.2f} (bar 0.85..1.2: "
           f"{_mark(0.85 <= sp['generated'] <= 1.2)}), real through codec + voice "
           f"{sp['through']:.2f}, another real set {sp['real2']:.2f}")
-    print(f"family classifier (logistic regression on MFCC mean+std, trained on {classifier_notes} real "
-          f"notes through codec + voice): ceiling {ceiling:.2f} on held-out real through codec "
+    print(f"family classifier (logistic regression on MFCC mean+std, trained on "
+          f"{classifier_notes} real notes through codec + voice): ceiling {ceiling:.2f} on held-out real through codec "
           f"+ voice ({raw_acc:.2f} on the raw real clips); generated clips by family: "
           + ", ".join(f"{f} {v:.0%}" for f, v in share.items())
           + f" (bar each >= 5 %: {_mark(min(share.values()) >= 0.05)}); real through codec + "
@@ -293,7 +298,7 @@ def main() -> int:
                     help="comma-separated: speed, quality, harmonicity")
     ap.add_argument("--clips", type=int, default=120,
                     help="real notes per set (and generated clips) for the quality bars")
-    ap.add_argument("--classifier-notes", type=int, default=960,
+    ap.add_argument("--classifier-notes", type=int, default=CLASSIFIER_NOTES,
                     help="real notes the family classifier is trained on")
     args = ap.parse_args()
     parts = set(args.parts.split(","))

@@ -254,6 +254,9 @@ def run(args) -> int:
     resume_sd = None
     if args.resume and args.init_from:
         raise UserError("--resume continues OUT/state.pt; --init-from starts a new run: pick one")
+    # the loss weights given (TrainConfig's defaults, or a resumed run's own, otherwise)
+    weights = {k: v for k, v in (("aux_weight", args.aux_weight),
+                                 ("harmonic_weight", args.harmonic_weight)) if v is not None}
     if args.resume:
         if not state_path.is_file():
             raise UserError(f"--resume: no {state_path}")
@@ -268,9 +271,7 @@ def run(args) -> int:
         gan = GanConfig.from_dict(resume_sd["trainer"]["gan_config"])
         tcfg = TrainConfig.from_dict(resume_sd["trainer"]["train_config"])
         # loss weights may change between chunks of one run (the optimisers' state stays)
-        changed = {k: v for k, v in (("aux_weight", args.aux_weight),
-                                      ("harmonic_weight", args.harmonic_weight))
-                   if v is not None and v != getattr(tcfg, k)}
+        changed = {k: v for k, v in weights.items() if v != getattr(tcfg, k)}
         if changed:
             log.info("resume: %s", ", ".join(f"{k} {getattr(tcfg, k):g} -> {v:g}"
                                               for k, v in changed.items()))
@@ -284,11 +285,8 @@ def run(args) -> int:
             gan = preset_config(args.preset, train.shape[1:], space)
         warmup = args.d_warmup if args.d_warmup is not None else (500 if args.init_from else 0)
         tcfg = TrainConfig(batch=args.batch, lr_g=args.lr, lr_d=args.lr,
-                           r1_gamma=args.r1_gamma,
-                           aux_weight=1.0 if args.aux_weight is None else args.aux_weight,
-                           d_warmup=max(0, warmup),
-                           harmonic_weight=args.harmonic_weight or 0.0,
-                           seed=args.seed)
+                           r1_gamma=args.r1_gamma, d_warmup=max(0, warmup), seed=args.seed,
+                           **weights)
     if bool(gan.c_dim) != (labels_t is not None):
         raise UserError(f"{state_path} is {'a conditioned' if gan.c_dim else 'an unconditioned'} "
                         f"run; {args.data} {'has' if labels_t is not None else 'has no'} labels")
