@@ -242,8 +242,9 @@ def quality(ck, clips: int, seed: int, classifier_notes: int = CLASSIFIER_NOTES)
           f"{_mark(0.85 <= sp['generated'] <= 1.2)}), real through codec + voice "
           f"{sp['through']:.2f}, another real set {sp['real2']:.2f}")
     print(f"family classifier (logistic regression on MFCC mean+std, trained on "
-          f"{classifier_notes} real notes through codec + voice): ceiling {ceiling:.2f} on held-out real through codec "
-          f"+ voice ({raw_acc:.2f} on the raw real clips); generated clips by family: "
+          f"{classifier_notes} real notes through codec + voice): ceiling {ceiling:.2f} on "
+          f"held-out real through codec + voice ({raw_acc:.2f} on the raw real clips); "
+          f"generated clips by family: "
           + ", ".join(f"{f} {v:.0%}" for f, v in share.items())
           + f" (bar each >= 5 %: {_mark(min(share.values()) >= 0.05)}); real through codec + "
           f"voice, same labels: " + ", ".join(f"{f} {v:.0%}" for f, v in share_through.items()))

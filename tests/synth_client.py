@@ -92,6 +92,14 @@ class SynthClient:
                 return s
         raise RuntimeError("synth daemon did not answer /lr/status in time")
 
+    def wait_output(self, want: str, timeout: float, last: dict | None = None) -> dict | None:
+        """Poll ``/lr/status`` until its ``output`` is ``want`` or ``timeout`` s pass; the last
+        answer (``last`` when none came)."""
+        deadline = time.monotonic() + timeout
+        while (last is None or last["output"] != want) and time.monotonic() < deadline:
+            last = self.status(timeout=0.5) or last
+        return last
+
     def close(self) -> None:
         self.sock.close()
 

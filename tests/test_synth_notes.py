@@ -137,9 +137,8 @@ def test_note_off_retrigger_and_stealing_never_click(gen, images):
     e.note_on(72, 1.0)  # steals the sounding voice
     stolen = play(e, 0.3)[:, 0]
     # a retriggered or stealing note's own attack and decay (above its sustain level) may be
-    # steeper than the old note's steady state (the new default's note 60 holds little above
-    # 5 kHz once it settles: steady 0.0043, a lone velocity-0.5 attack 0.0047, the retrigger
-    # 0.0047): a click is a step beyond what the new note does alone
+    # steeper than the old note's steady state (a note that holds little high frequency once
+    # it settles): a click is a step beyond what the new note does alone
     def alone(note, velocity):
         fresh = engine(gen, images[0])
         fresh.set_envelope(0.005, 0.2, 0.8, 0.05)

@@ -30,9 +30,9 @@ def test_daemon_survives_jack_restart_and_reconnects(tmp_path):
         client.wait_ready(90, proc)
         wait_ports(name)
         # connected for real: a first activation a busy server refused has its retry pending
-        deadline = time.monotonic() + 20
-        while (client.status(timeout=0.5) or {}).get("output") != "connected":
-            assert time.monotonic() < deadline, "the daemon never connected to JACK"
+        connected = client.wait_output("connected", 20)
+        assert connected and connected["output"] == "connected", \
+            "the daemon never connected to JACK"
         stop_jackd(server)  # the server goes away under the daemon
         server = None
         time.sleep(1.0)
@@ -45,8 +45,7 @@ def test_daemon_survives_jack_restart_and_reconnects(tmp_path):
             time.sleep(0.5)
             pytest.fail("no /lr/status reply after JACK went away\n" + stop(proc)[-4000:])
         # ...and says why there is no sound (a JACK-less daemon answers as soon as it notices)
-        while answer["output"] != "waiting-for-jack" and time.monotonic() < deadline + 5:
-            answer = client.status(timeout=0.5) or answer
+        answer = client.wait_output("waiting-for-jack", deadline + 5 - time.monotonic(), answer)
         assert answer["output"] == "waiting-for-jack", answer
         server = start_jackd(name)  # ...and comes back
         wait_ports(name, timeout=20)
