@@ -27,6 +27,7 @@ COMMANDS = {
     "sources": "sources",
     "train": "train",
     "distill": "distill",
+    "average": "average",
     "reconstruct": "reconstruct",
     "invert": "invert",
     "export": "export",

@@ -2,7 +2,8 @@
 
 Writes into OUT: ``state.pt`` (exact resume), ``generator.pt`` (the EMA generator with its card,
 loadable by the synth), ``samples/grid_STEP.png`` + ``samples/sample_STEP.wav``, ``losses.png``
-and ``log.jsonl``.  At the end the card gets the quality metric (Fréchet distance on audio
+and ``log.jsonl``; with ``--keep-every N`` also ``snapshots/generator_STEP.pt`` every N steps
+(``latent-resonance average`` makes one generator of them).  At the end the card gets the quality metric (Fréchet distance on audio
 descriptors vs held-out data, with a real-vs-real baseline), harmonicity and named directions.
 Several GPUs: ``torchrun --nproc_per_node N -m bridge.cli train ...`` (gradients averaged with
 torch.distributed; rank 0 writes files).
@@ -58,6 +59,9 @@ def add_arguments(p) -> None:
     p.add_argument("--force", action="store_true",
                    help="start a new run in an OUT that already holds one (replaces it)")
     p.add_argument("--snapshot-every", type=int, default=250, help="steps between snapshots")
+    p.add_argument("--keep-every", type=int, default=0,
+                   help="also keep the generator every this many steps as "
+                        "OUT/snapshots/generator_STEP.pt (for `average`; 0 = keep none)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = default)")
     p.add_argument("--name", help="checkpoint name (default: OUT's directory name)")
@@ -224,6 +228,8 @@ def run(args) -> int:
     from engine.gan.train import Trainer, TrainConfig
     from engine.spectral.codec import CodecParams, save_audio, spectrogram_grid
 
+    if args.snapshot_every < 1 or args.keep_every < 0:
+        raise UserError("--snapshot-every must be >= 1 and --keep-every >= 0")
     if args.threads:
         torch.set_num_threads(args.threads)
     rank, world, sync = _distributed()
@@ -370,6 +376,8 @@ def run(args) -> int:
                     log_fh.flush()
                 if trainer.step_count % args.snapshot_every == 0:
                     snapshot()
+                if args.keep_every and trainer.step_count % args.keep_every == 0:
+                    export().save(out / "snapshots" / f"generator_{trainer.step_count:06d}.pt")
     except KeyboardInterrupt:
         interrupted = True
         log.warning("interrupted: saving a snapshot (the final metric pass is skipped)")

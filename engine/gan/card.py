@@ -14,7 +14,7 @@ def card_markdown(name: str, card: dict) -> str:
               f"- steps: {card.get('steps')} ({card.get('images_seen')} images seen), "
               f"training time: {card.get('train_seconds', 0) / 60:.1f} min on {card.get('device')}"
               + (f" ({card['hardware']})" if card.get("hardware") else ""),
-              *_init_line(card),
+              *_init_line(card), *_average_line(card),
               f"- resolution: {g.get('resolution')} (mel bands x frames), z_dim {g.get('z_dim')}, "
               f"w_dim {g.get('w_dim')}, generator channels {g.get('g_channels')}"]
     labels = g.get("labels")
@@ -45,6 +45,16 @@ def card_markdown(name: str, card: dict) -> str:
                 lines.append(f"- `{k}`: PC{v['pc']}, {v['descriptor']}, r = {v['corr']}")
         lines.append("- `pc1` ... `pc4`: the raw principal components")
     return "\n".join(lines) + "\n"
+
+
+def _average_line(card: dict) -> list[str]:
+    """The line naming the snapshots an averaged generator is the mean of (``average``)."""
+    a = card.get("averaged_from")
+    if not a:
+        return []
+    steps = ", ".join(str(x.get("steps")) for x in a)
+    return [f"- weights: the mean of {len(a)} snapshots of this run (steps {steps}; "
+            "`latent-resonance average`)"]
 
 
 def _init_line(card: dict) -> list[str]:
