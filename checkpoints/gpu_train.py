@@ -10,7 +10,9 @@ the export)::
     python checkpoints/gpu_train.py data/lr256.npz --minutes 11 --batch 32     # on the GPU
     latent-resonance train data/lr256.npz --out checkpoints/new --resume --steps N+1  # here
 
-(copy ``state.pt`` into ``checkpoints/new/`` first; N is the step it printed).  The label space
+(copy ``state.pt`` into ``checkpoints/new/`` first; N is the step it printed).  With
+``--keep-every K`` it also keeps the EMA generator every K steps as
+``$OUT/snapshots/generator_STEP.pt`` for ``latent-resonance average``.  The label space
 is derived exactly as ``train`` derives it, so the resumed run sees the same labels.
 """
 
@@ -28,7 +30,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.gan.config import FORMAT_VERSION, TRAIN_FORMAT, preset_config  # noqa: E402
+from engine.gan.config import (FORMAT_VERSION, GENERATOR_FORMAT, TRAIN_FORMAT,  # noqa: E402
+                               preset_config)
 from engine.gan.labels import LabelSpace  # noqa: E402
 from engine.gan.train import Trainer, TrainConfig  # noqa: E402
 
@@ -44,6 +47,8 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--harmonic-weight", type=float, default=0.0,
                     help="weight of the harmonic prior (as `train --harmonic-weight`)")
+    ap.add_argument("--keep-every", type=int, default=0,
+                    help="keep the generator every this many steps in OUT/snapshots (0 = none)")
     args = ap.parse_args()
     t0 = time.monotonic()
     with np.load(args.archive, allow_pickle=False) as z:
@@ -65,21 +70,34 @@ def main() -> int:
     trainer = Trainer(data, gan, tcfg, device, labels=labels, mel_range=mel_range)
     print(f"{len(data)} images {images.shape[1:]}, {space.n_family} families, device {device}, "
           f"batch {args.batch}", flush=True)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    def card_now() -> dict:
+        return {"data": str(args.archive), "train_images": int(m.sum()),
+                "heldout_images": int(held.sum()), "device": device,
+                "hardware": torch.cuda.get_device_name(0) if device == "cuda" else "cpu",
+                "processes": 1, "gan_config": gan.to_dict(), "train_config": tcfg.to_dict(),
+                "steps": trainer.step_count, "images_seen": trainer.nimg,
+                "train_seconds": round(time.monotonic() - t0, 1)}
+
     history = []
     while trainer.step_count < args.steps and time.monotonic() - t0 < args.minutes * 60:
         stats = trainer.step()
         if trainer.step_count % 100 == 0:
             history.append({**stats, "step": trainer.step_count})
             print(json.dumps(history[-1]), flush=True)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+        if args.keep_every > 0 and trainer.step_count % args.keep_every == 0:
+            # the generator file format of engine.gan.checkpoint (Checkpoint.to_dict)
+            (out / "snapshots").mkdir(exist_ok=True)
+            torch.save({"format": GENERATOR_FORMAT, "version": FORMAT_VERSION,
+                        "name": "default", "gan_config": gan.to_dict(), "codec": codec,
+                        "state_dict": {k: v.detach().cpu()
+                                       for k, v in trainer.G_ema.state_dict().items()},
+                        "directions": {}, "card": card_now()},
+                       out / "snapshots" / f"generator_{trainer.step_count:06d}.pt")
     seconds = time.monotonic() - t0
-    card = {"data": str(args.archive), "train_images": int(m.sum()),
-            "heldout_images": int(held.sum()), "device": device,
-            "hardware": torch.cuda.get_device_name(0) if device == "cuda" else "cpu",
-            "processes": 1, "gan_config": gan.to_dict(), "train_config": tcfg.to_dict(),
-            "steps": trainer.step_count, "images_seen": trainer.nimg,
-            "train_seconds": round(seconds, 1)}
+    card = card_now()
     # the training-state format of engine.gan.checkpoint.save_training_state (written here
     # without it: that module needs the codec's packages, which a lent machine lacks)
     state = {"format": TRAIN_FORMAT, "version": FORMAT_VERSION, "name": "default",

@@ -391,11 +391,15 @@ def test_the_gpu_script_writes_a_state_that_train_finishes(tmp_path, capsys):
             f"sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')")
     r = subprocess.run([sys.executable, "-c", code, str(repo / "checkpoints" / "gpu_train.py"),
                         str(arc), "--out", str(out), "--preset", "tiny", "--steps", "4",
-                        "--batch", "4"],
+                        "--batch", "4", "--keep-every", "2"],
                        capture_output=True, text=True, timeout=300,
                        env={"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"})
     assert r.returncode == 0, r.stderr[-2000:]
     assert "step 4" in r.stdout
+    kept = sorted((out / "snapshots").glob("*.pt"))
+    assert [load_checkpoint(p).card["steps"] for p in kept] == [2, 4]
+    assert main(["average", *map(str, kept), "--out", str(tmp_path / "avg")]) == 0
+    assert load_checkpoint(tmp_path / "avg" / "generator.pt").families == ("synth",)
     # a chunk may change the loss weights; the next chunk keeps them unless told otherwise
     assert main(["train", str(arc), "--out", str(out), "--resume", "--steps", "5",
                  "--harmonic-weight", "2", "--no-progress", "--no-final"]) == 0
