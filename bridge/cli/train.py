@@ -3,8 +3,9 @@
 Writes into OUT: ``state.pt`` (exact resume), ``generator.pt`` (the EMA generator with its card,
 loadable by the synth), ``samples/grid_STEP.png`` + ``samples/sample_STEP.wav``, ``losses.png``
 and ``log.jsonl``; with ``--keep-every N`` also ``snapshots/generator_STEP.pt`` every N steps
-(``latent-resonance average`` makes one generator of them).  At the end the card gets the quality metric (Fréchet distance on audio
-descriptors vs held-out data, with a real-vs-real baseline), harmonicity and named directions.
+(``latent-resonance average`` makes one generator of them).  At the end the card gets the
+quality metric (Fréchet distance on audio descriptors vs held-out data, with a real-vs-real
+baseline), harmonicity and named directions.
 Several GPUs: ``torchrun --nproc_per_node N -m bridge.cli train ...`` (gradients averaged with
 torch.distributed; rank 0 writes files).
 """
