@@ -34,7 +34,7 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     import torch
 
-    from bridge.cli.train import TrainingData
+    from bridge.cli.train import TrainingData, check_against_data
     from engine.gan.average import average_generators
     from engine.gan.card import card_markdown
     from engine.gan.checkpoint import CheckpointError, load_checkpoint
@@ -57,16 +57,10 @@ def run(args) -> int:
     log.info("averaged %d generators (steps %s)", len(ckpts),
              ", ".join(str(a["steps"]) for a in ck.card["averaged_from"]))
     if args.data:
-        conditioned = bool(ck.config.c_dim)
         data = TrainingData(SimpleNamespace(data=args.data, heldout=args.heldout,
-                                            unconditioned=not conditioned))
-        if conditioned and (data.space is None
-                            or data.space.to_dict() != ck.config.label_space.to_dict()):
-            raise UserError(f"{args.data}: not the labelled data these generators trained on "
-                            "(its label space differs)")
-        if data.train.shape[1:] != tuple(ck.resolution):
-            raise UserError(f"{args.data}: images {data.train.shape[1:]}, the generators make "
-                            f"{tuple(ck.resolution)}")
+                                            unconditioned=not ck.config.c_dim))
+        check_against_data(ck, Path(args.snapshots[-1]).name, data.train.shape[1:],
+                           data.space.to_dict() if data.space else None, data.codec)
         finalize(ck, data.train, data.held, log=log.info, held_labels=data.held_labels)
     else:
         ck.directions, ck.card["directions"] = pca_directions(ck)

@@ -111,16 +111,22 @@ def _init_checkpoint(path, resolution, space, codec):
         ck = load_checkpoint(path)
     except CheckpointError as exc:
         raise UserError(f"--init-from: {exc}") from None
-    where = f"--init-from {Path(path).name}"
+    check_against_data(ck, f"--init-from {Path(path).name}", resolution, space, codec)
+    return ck
+
+
+def check_against_data(ck, where: str, resolution, space, codec=None) -> None:
+    """A UserError in one line unless generator ``ck`` (named ``where``) makes the data's
+    images: its resolution, label space (a dict, None when unlabelled) and, when the data names
+    one, codec."""
     if tuple(ck.config.resolution) != tuple(resolution):
         raise UserError(f"{where} makes {ck.config.resolution[0]} x {ck.config.resolution[1]} "
                         f"images; the data is {resolution[0]} x {resolution[1]}")
     if (ck.config.labels or None) != space:
-        raise UserError(f"{where}: its labels ({ck.config.labels or 'none'}) are not the "
-                        f"data's ({space or 'none'})")
-    if ck.codec != codec:
+        raise UserError(f"{where}: not the labelled data it trained on (its labels "
+                        f"{ck.config.labels or 'none'}, the data's {space or 'none'})")
+    if codec is not None and ck.codec != codec:
         raise UserError(f"{where}: its codec ({ck.codec}) is not the data's ({codec})")
-    return ck
 
 
 def load_data(args):
