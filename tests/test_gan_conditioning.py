@@ -259,6 +259,87 @@ def test_training_with_the_harmonic_prior():
     assert TrainConfig.from_dict(tr.state_dict()["train_config"]).harmonic_weight == 2.0
 
 
+def envelopes(codec, space, n, seed):
+    """Harmonic notes of two families that differ only in their spectral envelope and how it
+    moves: "dark" (partials falling as 1/k^2, steady) and "bright" (1/k^0.5, a tremolo)."""
+    from engine.spectral.codec import audio_to_spectrogram, fit_frames
+
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(1.6 * codec.sr)) / codec.sr
+    imgs, labels = [], []
+    for i in range(n):
+        fam = i % 2
+        note = int(rng.integers(space.pitch_lo, space.pitch_hi + 1))
+        f0 = 440.0 * 2 ** ((note - 69) / 12)
+        tilt = 0.5 if fam else 2.0
+        y = sum(np.sin(2 * np.pi * k * f0 * t + rng.uniform(0, 6)) / k ** tilt
+                for k in range(1, 40) if k * f0 < codec.sr / 2)
+        if fam:
+            y = y * (1 + 0.6 * np.sin(2 * np.pi * rng.uniform(4, 7) * t))
+        imgs.append(fit_frames(audio_to_spectrogram(y.astype(np.float32), codec), codec.frames))
+        labels.append(space.encode(note, space.families[fam], 0.8))
+    return (torch.from_numpy(np.stack(imgs))[:, None].float(),
+            torch.from_numpy(np.stack(labels)))
+
+
+def test_the_timbre_probe_hears_a_family_in_its_envelope():
+    """The fixed probe behind --timbre-weight tells notes of other pitches apart by family, its
+    target is the training notes' own mean log probability, and its gradient moves an image
+    toward the family it is asked for."""
+    import librosa
+
+    from engine.gan.timbre import N_BANDS, TimbreProbe
+
+    codec = CodecParams(n_mels=64, frames=16)
+    space = LabelSpace(40, 76, ("dark", "bright"))
+    x, c = envelopes(codec, space, 40, seed=0)
+    # its features are librosa's MFCC statistics of the 128-band power it computes
+    plain = TimbreProbe(np.eye(N_BANDS, dtype=np.float32), 80.0, space)
+    img = torch.rand(1, 1, N_BANDS, 16) * 2 - 1
+    power = 10 ** (((img[0, 0].numpy().astype(np.float64) + 1) * 40 - 80) / 10)
+    m = librosa.feature.mfcc(S=librosa.power_to_db(power, top_db=80.0), n_mfcc=20)
+    want = np.concatenate([m.mean(1), m.std(1)])
+    got = plain.features(img)[0].double().numpy()
+    assert np.allclose(got, want, rtol=1e-3, atol=2e-3), np.abs(got - want).max()
+    probe = TimbreProbe.for_codec(codec, space).fit(x, c)
+    x2, c2 = envelopes(codec, space, 40, seed=1)
+    with torch.no_grad():
+        heard = probe.logits(x2).argmax(1)
+        assert float((heard == c2[:, space.family_slice].argmax(1)).float().mean()) >= 0.85
+        assert probe.target == pytest.approx(float(probe.log_prob(x, c).mean()))
+        assert probe.target > np.log(0.8)
+    # a dark note asked to be bright: a few gradient steps on the image raise its score
+    img = x2[:1].clone().requires_grad_(True)
+    ask = torch.from_numpy(space.encode(60, "bright", 0.8))[None]
+    before = float(probe.log_prob(img, ask).detach())
+    opt = torch.optim.SGD([img], lr=0.05)
+    for _ in range(20):
+        opt.zero_grad()
+        (-probe.log_prob(img, ask)).sum().backward()
+        opt.step()
+    after = float(probe.log_prob(img, ask).detach())
+    assert after > before + 1.0, (before, after)
+    with pytest.raises(ValueError, match="at least two families"):
+        TimbreProbe.for_codec(codec, space).fit(x[::2], c[::2])
+
+
+def test_training_with_the_timbre_prior():
+    """--timbre-weight: the hinge is logged and kept in the run's config; a run without the
+    data's codec is refused."""
+    codec = CodecParams(n_mels=64, frames=16)
+    space = LabelSpace(40, 76, ("dark", "bright"))
+    data, lab = envelopes(codec, space, 16, seed=2)
+    gan = preset_config("tiny", tuple(data.shape[2:]), space.to_dict())
+    cfg = TrainConfig(batch=4, timbre_weight=2.0)
+    with pytest.raises(ValueError, match="codec"):
+        Trainer(data, gan, cfg, labels=lab)
+    tr = Trainer(data, gan, cfg, labels=lab, codec=codec)
+    assert tr.timbre.accuracy >= 0.9
+    stats = tr.step()
+    assert stats["timbre"] >= 0.0 and np.isfinite(stats["loss_g"])
+    assert TrainConfig.from_dict(tr.state_dict()["train_config"]).timbre_weight == 2.0
+
+
 def test_reconstruct_on_an_unconditioned_checkpoint_refuses_labels(tmp_path, capsys):
     from tests.synth_util import make_checkpoint
 
@@ -403,6 +484,11 @@ def test_the_gpu_script_writes_a_state_that_train_finishes(tmp_path, capsys):
     # a chunk may change the loss weights; the next chunk keeps them unless told otherwise
     assert main(["train", str(arc), "--out", str(out), "--resume", "--steps", "5",
                  "--harmonic-weight", "2", "--no-progress", "--no-final"]) == 0
+    # one family: nothing for the timbre prior to tell apart -- one line, the run untouched
+    assert main(["train", str(arc), "--out", str(out), "--resume", "--steps", "6",
+                 "--timbre-weight", "1", "--no-progress", "--no-final"]) == 2
+    err = capsys.readouterr().err
+    assert "at least two families" in err and "Traceback" not in err
     assert main(["train", str(arc), "--out", str(out), "--resume", "--steps", "6",
                  "--no-progress"]) == 0
     ck = load_checkpoint(out / "generator.pt")

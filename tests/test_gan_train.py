@@ -11,7 +11,7 @@ import torch
 
 from bridge.cli import main
 from engine.gan.config import preset_config
-from engine.gan.checkpoint import load_checkpoint
+from engine.gan.checkpoint import load_checkpoint, load_training_state
 from engine.gan.train import Trainer, TrainConfig
 
 
@@ -111,6 +111,17 @@ def test_train_cli_bad_data(tmp_path, capsys):
     assert "not found" in capsys.readouterr().err
 
 
+def test_train_cli_refuses_a_loss_weight_that_is_not_one(tmp_path, capsys):
+    np.save(tmp_path / "d.npy", stripes(30))
+    for flag, value in (("--harmonic-weight", "-1"), ("--timbre-weight", "nan"),
+                        ("--aux-weight", "inf")):
+        assert main(["train", str(tmp_path / "d.npy"), "--out", str(tmp_path / "o"),
+                     flag, value, "--no-progress"]) == 2
+        err = capsys.readouterr().err
+        assert f"{flag} must be a finite weight >= 0" in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+
+
 def test_train_cli_never_mixes_two_runs(tmp_path, capsys):
     """Without --resume an OUT that holds a run is refused (nothing touched); --force starts
     over with a fresh log."""
@@ -128,6 +139,33 @@ def test_train_cli_never_mixes_two_runs(tmp_path, capsys):
     assert main(args + ["--force"]) == 0
     steps = [json.loads(line)["step"] for line in (out / "log.jsonl").read_text().splitlines()]
     assert steps == sorted(set(steps)), steps  # one run's log, not two
+
+
+def test_a_diverging_run_stops_and_keeps_its_last_snapshot(tmp_path, capsys, monkeypatch):
+    """Weights gone NaN (a loss weight or learning rate too large): the run stops in one line
+    at the first non-finite loss, and the last snapshot on disk is not overwritten by NaNs."""
+    np.save(tmp_path / "d.npy", stripes(30))
+    out = tmp_path / "run"
+    step = Trainer.step
+
+    def diverging(self):
+        stats = step(self)
+        if self.step_count == 3:  # what a blown-up update leaves behind
+            with torch.no_grad():
+                for p in self.G.parameters():
+                    p.fill_(float("nan"))
+        return stats
+
+    monkeypatch.setattr(Trainer, "step", diverging)
+    assert main(["train", str(tmp_path / "d.npy"), "--out", str(out), "--preset", "tiny",
+                 "--steps", "8", "--snapshot-every", "2", "--no-progress", "--no-final"]) == 2
+    err = capsys.readouterr().err
+    assert "training diverged at step 4" in err and "still holds step 2" in err, err
+    assert "Traceback" not in err
+    ck = load_checkpoint(out / "generator.pt")
+    assert ck.card["steps"] == 2
+    assert all(torch.isfinite(p).all() for p in ck.generator.parameters())
+    assert load_training_state(out / "state.pt")["trainer"]["step"] == 2
 
 
 def test_sigterm_saves_a_snapshot_like_ctrl_c(tmp_path):

@@ -79,6 +79,11 @@ def add_arguments(p) -> None:
                         "image's partials onto its pitch's harmonic series, up to what the "
                         "training images score (default 0 = off; with --resume: the run's own "
                         "unless given)")
+    p.add_argument("--timbre-weight", type=float, default=None,
+                   help="weight of the family-timbre prior (conditioned): lifts how clearly each "
+                        "generated image sounds like its asked family to a fixed probe, up to "
+                        "what the training images score (default 0 = off; with --resume: the "
+                        "run's own unless given)")
     p.add_argument("--no-final", action="store_true",
                    help="skip the final metric/directions pass (faster)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -269,7 +274,11 @@ def run(args) -> int:
         raise UserError("--resume continues OUT/state.pt; --init-from starts a new run: pick one")
     # the loss weights given (TrainConfig's defaults, or a resumed run's own, otherwise)
     weights = {k: v for k, v in (("aux_weight", args.aux_weight),
-                                 ("harmonic_weight", args.harmonic_weight)) if v is not None}
+                                 ("harmonic_weight", args.harmonic_weight),
+                                 ("timbre_weight", args.timbre_weight)) if v is not None}
+    for k, v in weights.items():
+        if not (np.isfinite(v) and v >= 0):
+            raise UserError(f"--{k.replace('_', '-')} must be a finite weight >= 0, got {v:g}")
     if args.resume:
         if not state_path.is_file():
             raise UserError(f"--resume: no {state_path}")
@@ -305,7 +314,7 @@ def run(args) -> int:
                         f"run; {args.data} {'has' if labels_t is not None else 'has no'} labels")
     try:
         trainer = Trainer(data_t, gan, tcfg, device, rank=rank, grad_sync=sync, labels=labels_t,
-                          mel_range=(codec.fmin, codec.fmax_hz))
+                          mel_range=(codec.fmin, codec.fmax_hz), codec=codec)
     except ValueError as exc:
         raise UserError(str(exc)) from None
     history: list[dict] = []
@@ -348,7 +357,10 @@ def run(args) -> int:
     def export() -> Checkpoint:
         return Checkpoint(trainer.G_ema, name, codec, card_now())
 
+    saved = {"step": trainer.step_count if resume_sd is not None else None}
+
     def snapshot() -> None:
+        saved["step"] = trainer.step_count
         ck = export()
         ck.save(out / "generator.pt")
         save_training_state(state_path, name, codec, trainer.state_dict(), history, card_now())
@@ -372,6 +384,14 @@ def run(args) -> int:
                 log.info("time limit reached at step %d", trainer.step_count)
                 break
             stats = trainer.step()
+            bad = [k for k, v in stats.items() if not np.isfinite(v)]
+            if bad:  # NaN weights from here on: keep what is on disk, say where it stands
+                kept = (f"{state_path} still holds step {saved['step']}, the last snapshot; "
+                        f"resume it with smaller loss weights" if saved["step"] is not None
+                        else "nothing was saved; start again with a lower --lr or smaller "
+                             "loss weights")
+                raise UserError(f"training diverged at step {trainer.step_count} "
+                                f"({', '.join(bad)} not finite): {kept}")
             stats["step"] = trainer.step_count
             history.append(stats)
             bar.update()

@@ -3,11 +3,13 @@ adaptive (ADA-style) augmentation probability; for a conditioned generator (labe
 family, velocity, :mod:`engine.gan.labels`) auxiliary-classifier losses on the discriminator's
 heads, for reals (D) and for fakes of the requested labels (G), GANSynth-style, and, with
 ``harmonic_weight``, a hinge that lifts a fake's harmonic-comb score for its pitch
-(:mod:`engine.gan.harmonic`) to the training images' mean.  Fakes are asked
-for labels drawn from the training set's own (pitch, family, velocity) triples, so a family is
-never asked for a pitch it does not play.  Pure computation: the caller (``latent-resonance
-train``) owns the loop, progress bar and files; :meth:`Trainer.state_dict` /
-:meth:`Trainer.load_state_dict` make resuming exact (weights, optimisers, RNG, ADA p, counters).
+(:mod:`engine.gan.harmonic`) to the training images' mean, and with ``timbre_weight`` one that
+lifts a fixed family probe's score for the asked family (:mod:`engine.gan.timbre`) likewise.
+Fakes are asked for labels drawn from the training set's own (pitch, family, velocity) triples,
+so a family is never asked for a pitch it does not play.  Pure computation: the caller
+(``latent-resonance train``) owns the loop, progress bar and files; :meth:`Trainer.state_dict`
+/ :meth:`Trainer.load_state_dict` make resuming exact (weights, optimisers, RNG, ADA p,
+counters).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import torch.nn.functional as F
 from engine.gan.augment import augment
 from engine.gan.harmonic import HarmonicComb
 from engine.gan.model import Discriminator, GanConfig, Generator
+from engine.gan.timbre import TimbreProbe
 
 
 @dataclass
@@ -30,7 +33,8 @@ class TrainConfig:
     ``ada_kimg``: images for ADA's p to move by 1; ``d_warmup``: first steps that train D
     alone (a generator started from a finished checkpoint meets a new D that first has to learn
     what to tell it, see :meth:`Trainer.init_generator`); ``harmonic_weight``: weight of the
-    harmonic-comb hinge (conditioned generators; 0 = off)."""
+    harmonic-comb hinge (conditioned generators; 0 = off); ``timbre_weight``: weight of the
+    family-timbre hinge (conditioned generators; 0 = off)."""
 
     batch: int = 8
     lr_g: float = 0.002
@@ -47,6 +51,7 @@ class TrainConfig:
     aux_weight: float = 1.0
     d_warmup: int = 0
     harmonic_weight: float = 0.0
+    timbre_weight: float = 0.0
     seed: int = 0
 
     def to_dict(self) -> dict:
@@ -69,12 +74,13 @@ class Trainer:
     def __init__(self, data: torch.Tensor, gan: GanConfig, cfg: TrainConfig,
                  device: str | torch.device = "cpu", rank: int = 0, grad_sync=None,
                  labels: torch.Tensor | None = None,
-                 mel_range: tuple[float, float] | None = None):
+                 mel_range: tuple[float, float] | None = None, codec=None):
         """``rank``: process index under torch.distributed (its own data/latent stream);
         ``grad_sync(module)``: called after each backward to average gradients across
         processes (None when training alone); ``labels``: (N, c_dim) label vectors of
         ``data`` (needed exactly when ``gan`` is conditioned); ``mel_range``: (fmin, fmax) Hz
-        of the data's mel bins (needed for ``cfg.harmonic_weight``)."""
+        of the data's mel bins (needed for ``cfg.harmonic_weight``); ``codec``: the data's
+        :class:`~engine.spectral.codec.CodecParams` (needed for ``cfg.timbre_weight``)."""
         if data.ndim != 4 or data.shape[1] != 1 or tuple(data.shape[2:]) != gan.resolution:
             raise ValueError(f"training data must be (N, 1, {gan.resolution[0]}, "
                              f"{gan.resolution[1]}), got {tuple(data.shape)}")
@@ -111,6 +117,12 @@ class Trainer:
             self.comb = HarmonicComb(gan.resolution[0], mel_range, self.space, self.device)
             #: the training images' mean comb score: what the hinge lifts a fake's score to
             self.harmonic_target = self.comb.mean_score(data, labels)
+        self.timbre = None
+        if cfg.timbre_weight > 0:
+            if self.space is None or codec is None:
+                raise ValueError("the timbre prior needs a conditioned generator and the "
+                                 "data's codec")
+            self.timbre = TimbreProbe.for_codec(codec, self.space, self.device).fit(data, labels)
 
     # -------------------------------------------------------------- one step
     def _batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -196,6 +208,10 @@ class Trainer:
         if self.comb is not None:
             harm = F.relu(self.harmonic_target - self.comb.score(fake, c_fake)).mean()
             loss_g = loss_g + cfg.harmonic_weight * harm
+        timbre = None
+        if self.timbre is not None:
+            timbre = F.relu(self.timbre.target - self.timbre.log_prob(fake, c_fake)).mean()
+            loss_g = loss_g + cfg.timbre_weight * timbre
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         if self.grad_sync:
@@ -212,10 +228,11 @@ class Trainer:
                 pe.copy_(p.lerp(pe, beta))
             for be, b in zip(self.G_ema.buffers(), self.G.buffers()):
                 be.copy_(b)
-        return self._stats(loss_d, logits_real, logits_fake, r1, aux_d, loss_g, aux_g, harm)
+        return self._stats(loss_d, logits_real, logits_fake, r1, aux_d, loss_g, aux_g, harm,
+                           timbre)
 
     def _stats(self, loss_d, logits_real, logits_fake, r1, aux_d, loss_g=None, aux_g=None,
-               harm=None) -> dict:
+               harm=None, timbre=None) -> dict:
         out = {}
         if self.space is not None:
             out = {"aux_d": float(aux_d.detach())}
@@ -223,6 +240,8 @@ class Trainer:
                 out["aux_g"] = float(aux_g.detach())
         if harm is not None:
             out["harmonic"] = float(harm.detach())
+        if timbre is not None:
+            out["timbre"] = float(timbre.detach())
         if loss_g is not None:
             out["loss_g"] = float(loss_g.detach())
         return {**out, "loss_d": float(loss_d.detach()), "r1": r1,
