@@ -43,6 +43,19 @@ def test_the_average_is_the_mean_of_weights_and_buffers():
     assert not np.allclose(img, snaps[-1].generate(avg.random_latent(0), truncation=0.7))
 
 
+def test_a_weighted_average_blends_by_its_weights():
+    snaps = [_snapshot(s, 100 * s) for s in (1, 2, 3)]
+    avg = average_generators(snaps, "avg", weights=[1, 1, 2])
+    for key, value in avg.generator.state_dict().items():
+        parts = [s.generator.state_dict()[key] for s in snaps]
+        torch.testing.assert_close(value, 0.25 * parts[0] + 0.25 * parts[1] + 0.5 * parts[2],
+                                   msg=key)
+    assert [a["weight"] for a in avg.card["averaged_from"]] == [0.25, 0.25, 0.5]
+    for bad in ([1, 2], [1, 0, 1], [1, float("nan"), 1]):
+        with pytest.raises(ValueError, match="one positive number per generator"):
+            average_generators(snaps, "x", weights=bad)
+
+
 def test_only_generators_of_one_shape_average():
     with pytest.raises(ValueError, match="at least 2"):
         average_generators([_snapshot(1, 1)], "x")
@@ -70,13 +83,21 @@ def test_kept_snapshots_average_into_a_playable_conditioned_generator(tmp_path, 
     assert card["metric"]["fd_generated_vs_heldout"] >= 0 and "harmonicity" in card
     assert "mean of 3 snapshots of this run (steps 2, 4, 6" in (out / "card.md").read_text()
     assert (out / "generator.onnx").is_file()
+    # a weighted mean (here of the average and the last snapshot) says its weights
+    assert main(["average", str(out / "generator.pt"), str(kept[-1]), "--weights", "3,1",
+                 "--out", str(tmp_path / "w"), "--data", str(arc)]) == 0
+    assert [a["weight"] for a in load_checkpoint(tmp_path / "w" / "generator.pt")
+            .card["averaged_from"]] == [0.75, 0.25]
+    assert "weighted mean of 2 generators" in (tmp_path / "w" / "card.md").read_text()
     lo = ck.labels.pitch_lo
     assert ck.generate(ck.random_latent(1), c=ck.condition(lo, "synth", 0.8)).shape == (32, 16)
     # user mistakes: one line each, nothing written
     capsys.readouterr()
     for bad, said in (([str(kept[0])], "at least 2"),
                       ([str(kept[0]), "checkpoints/default-128.pt"], "another architecture"),
-                      ([str(kept[0]), str(tmp_path / "nope.pt")], "not found")):
+                      ([str(kept[0]), str(tmp_path / "nope.pt")], "not found"),
+                      ([*map(str, kept[:2]), "--weights", "1"], "one positive number per"),
+                      ([*map(str, kept[:2]), "--weights", "1,a"], "comma-separated numbers")):
         assert main(["average", *bad, "--out", str(tmp_path / "x")]) == 2
         err = capsys.readouterr().err.strip()
         assert said in err and len(err.splitlines()) == 1, err

@@ -27,6 +27,8 @@ def add_arguments(p) -> None:
     p.add_argument("--data", help="the run's training data (as given to train) for the card's "
                                   "metric and harmonicity against its held-out images")
     p.add_argument("--heldout", help="held-out spectrograms for the metric (as given to train)")
+    p.add_argument("--weights", help="comma-separated positive weights, one per snapshot "
+                                     "(normalised; default: equal)")
     p.add_argument("--name", help="checkpoint name (default: OUT's directory name)")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = default)")
 
@@ -50,8 +52,14 @@ def run(args) -> int:
         raise UserError(str(exc)) from None
     out = Path(args.out)
     name = args.name or out.name
+    weights = None
+    if args.weights is not None:
+        try:
+            weights = [float(w) for w in args.weights.split(",")]
+        except ValueError:
+            raise UserError(f"--weights: comma-separated numbers, got {args.weights!r}") from None
     try:
-        ck = average_generators(ckpts, name)
+        ck = average_generators(ckpts, name, weights)
     except ValueError as exc:
         raise UserError(str(exc)) from None
     log.info("averaged %d generators (steps %s)", len(ckpts),

@@ -5,12 +5,16 @@ Late in a GAN run the EMA generator still wanders around a good region from snap
 several snapshots of the same run sits nearer the middle of that region than any one of them (the
 idea of stochastic weight averaging, Izmailov et al. 2018, and of post-hoc EMA, Karras et al.
 2024).  Only generators of one run average meaningfully: the same architecture, label space and
-codec, started from the same weights; :func:`average_generators` refuses any other mix.
+codec, started from the same weights; :func:`average_generators` refuses any other mix.  A
+weighted mean (``weights``) blends such averages: the mean of one stretch of the run with a
+share of an earlier stretch's mean.
 """
 
 from __future__ import annotations
 
 import copy
+import itertools
+import math
 from collections.abc import Sequence
 
 from engine.gan.checkpoint import Checkpoint
@@ -19,12 +23,15 @@ from engine.gan.checkpoint import Checkpoint
 MEASURED = ("metric", "harmonicity", "generation_ms_per_image", "directions")
 
 
-def average_generators(ckpts: Sequence[Checkpoint], name: str) -> Checkpoint:
+def average_generators(ckpts: Sequence[Checkpoint], name: str,
+                       weights: Sequence[float] | None = None) -> Checkpoint:
     """The generator whose weights and buffers (``w_avg``, truncation probes, constant noise)
-    are the equal-weight mean of ``ckpts``'; its card is the last one's (the latest snapshot)
-    without the measured entries, plus ``averaged_from`` (each input's name and steps).  Named
-    directions are left empty (the averaged W space needs its own).  Raises ValueError for
-    fewer than two generators or a mix of architectures, label spaces or codecs."""
+    are the mean of ``ckpts``', equal-weight or by ``weights`` (one positive number each,
+    normalised to sum 1); its card is the last one's (the latest snapshot) without the measured
+    entries, plus ``averaged_from`` (each input's name, steps and, when weighted, weight).
+    Named directions are left empty (the averaged W space needs its own).  Raises ValueError
+    for fewer than two generators, a mix of architectures, label spaces or codecs, or weights
+    that are not one positive finite number per generator."""
     from torch.optim.swa_utils import AveragedModel
 
     if len(ckpts) < 2:
@@ -36,12 +43,31 @@ def average_generators(ckpts: Sequence[Checkpoint], name: str) -> Checkpoint:
                              "(only snapshots of one training run average)")
         if ck.codec.to_dict() != first.codec.to_dict():
             raise ValueError(f"{ck.name}: another codec than {first.name}'s")
+    share = None
+    if weights is not None:
+        weights = [float(w) for w in weights]
+        if len(weights) != len(ckpts) or not all(math.isfinite(w) and w > 0 for w in weights):
+            raise ValueError(f"weights: one positive number per generator ({len(ckpts)}), got "
+                             f"{', '.join(f'{w:g}' for w in weights)}")
+        total = sum(weights)
+        share = [w / total for w in weights]
     # AveragedModel's default update is the running equal-weight mean; use_buffers averages
-    # w_avg, the truncation probes and the constant noise maps with the weights
-    mean = AveragedModel(first.generator, use_buffers=True)
+    # w_avg, the truncation probes and the constant noise maps with the weights.  Weighted:
+    # update k (the first is a copy) moves the mean by share k / the shares folded in so far
+    avg_fn = None
+    if share is not None:
+        folded = list(itertools.accumulate(share))
+
+        def avg_fn(mean_p, p, k):
+            k = int(k)
+            return mean_p + (p - mean_p) * (share[k] / folded[k])
+    mean = AveragedModel(first.generator, avg_fn=avg_fn, use_buffers=True)
     for ck in ckpts:  # (the first update copies, each later one folds into the mean)
         mean.update_parameters(ck.generator)
     generator = copy.deepcopy(mean.module)
     card = {k: v for k, v in ckpts[-1].card.items() if k not in MEASURED}
     card["averaged_from"] = [{"name": ck.name, "steps": ck.card.get("steps")} for ck in ckpts]
+    if share is not None:
+        for entry, w in zip(card["averaged_from"], share):
+            entry["weight"] = round(w, 6)
     return Checkpoint(generator, name, first.codec, card, device=str(first.device))

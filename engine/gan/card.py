@@ -53,6 +53,10 @@ def _average_line(card: dict) -> list[str]:
     if not a:
         return []
     steps = ", ".join(str(x.get("steps")) for x in a)
+    if any("weight" in x for x in a):
+        shares = ", ".join(f"{x.get('weight', 0):.3g}" for x in a)
+        return [f"- weights: the weighted mean of {len(a)} generators of this run (steps "
+                f"{steps}; weights {shares}; `latent-resonance average --weights`)"]
     return [f"- weights: the mean of {len(a)} snapshots of this run (steps {steps}; "
             "`latent-resonance average`)"]
 
