@@ -51,6 +51,8 @@ def test_a_weighted_average_blends_by_its_weights():
         torch.testing.assert_close(value, 0.25 * parts[0] + 0.25 * parts[1] + 0.5 * parts[2],
                                    msg=key)
     assert [a["weight"] for a in avg.card["averaged_from"]] == [0.25, 0.25, 0.5]
+    # the card is the latest input's, whatever the order
+    assert average_generators(snaps[::-1], "avg", weights=[2, 1, 1]).card["steps"] == 300
     for bad in ([1, 2], [1, 0, 1], [1, float("nan"), 1]):
         with pytest.raises(ValueError, match="one positive number per generator"):
             average_generators(snaps, "x", weights=bad)
