@@ -357,10 +357,11 @@ def run(args) -> int:
     def export() -> Checkpoint:
         return Checkpoint(trainer.G_ema, name, codec, card_now())
 
-    saved = {"step": trainer.step_count if resume_sd is not None else None}
+    saved_step = trainer.step_count if resume_sd is not None else None  # what state.pt holds
 
     def snapshot() -> None:
-        saved["step"] = trainer.step_count
+        nonlocal saved_step
+        saved_step = trainer.step_count
         ck = export()
         ck.save(out / "generator.pt")
         save_training_state(state_path, name, codec, trainer.state_dict(), history, card_now())
@@ -386,8 +387,8 @@ def run(args) -> int:
             stats = trainer.step()
             bad = [k for k, v in stats.items() if not np.isfinite(v)]
             if bad:  # NaN weights from here on: keep what is on disk, say where it stands
-                kept = (f"{state_path} still holds step {saved['step']}, the last snapshot; "
-                        f"resume it with smaller loss weights" if saved["step"] is not None
+                kept = (f"{state_path} still holds step {saved_step}, the last snapshot; "
+                        f"resume it with smaller loss weights" if saved_step is not None
                         else "nothing was saved; start again with a lower --lr or smaller "
                              "loss weights")
                 raise UserError(f"training diverged at step {trainer.step_count} "

@@ -28,10 +28,10 @@ def average_generators(ckpts: Sequence[Checkpoint], name: str,
     """The generator whose weights and buffers (``w_avg``, truncation probes, constant noise)
     are the mean of ``ckpts``', equal-weight or by ``weights`` (one positive number each,
     normalised to sum 1); its card is the latest one's (the most steps; of equals, the last)
-    without the measured entries, plus ``averaged_from`` (each input's name, steps and, when weighted, weight).
-    Named directions are left empty (the averaged W space needs its own).  Raises ValueError
-    for fewer than two generators, a mix of architectures, label spaces or codecs, or weights
-    that are not one positive finite number per generator."""
+    without the measured entries, plus ``averaged_from`` (each input's name, steps and, when
+    weighted, weight).  Named directions are left empty (the averaged W space needs its own).
+    Raises ValueError for fewer than two generators, a mix of architectures, label spaces or
+    codecs, or weights that are not one positive finite number per generator."""
     from torch.optim.swa_utils import AveragedModel
 
     if len(ckpts) < 2:
@@ -43,24 +43,20 @@ def average_generators(ckpts: Sequence[Checkpoint], name: str,
                              "(only snapshots of one training run average)")
         if ck.codec.to_dict() != first.codec.to_dict():
             raise ValueError(f"{ck.name}: another codec than {first.name}'s")
-    share = None
-    if weights is not None:
-        weights = [float(w) for w in weights]
-        if len(weights) != len(ckpts) or not all(math.isfinite(w) and w > 0 for w in weights):
-            raise ValueError(f"weights: one positive number per generator ({len(ckpts)}), got "
-                             f"{', '.join(f'{w:g}' for w in weights)}")
-        total = sum(weights)
-        share = [w / total for w in weights]
-    # AveragedModel's default update is the running equal-weight mean; use_buffers averages
-    # w_avg, the truncation probes and the constant noise maps with the weights.  Weighted:
-    # update k (the first is a copy) moves the mean by share k / the shares folded in so far
-    avg_fn = None
-    if share is not None:
-        folded = list(itertools.accumulate(share))
+    given = [1.0] * len(ckpts) if weights is None else [float(w) for w in weights]
+    if len(given) != len(ckpts) or not all(math.isfinite(w) and w > 0 for w in given):
+        raise ValueError(f"weights: one positive number per generator ({len(ckpts)}), got "
+                         f"{', '.join(f'{w:g}' for w in given)}")
+    share = [w / sum(given) for w in given]
+    folded = list(itertools.accumulate(share))
 
-        def avg_fn(mean_p, p, k):
-            k = int(k)
-            return mean_p + (p - mean_p) * (share[k] / folded[k])
+    # update k (the first is a copy) moves the running mean by share k / the shares folded in
+    # so far (equal shares: AveragedModel's own 1 / (k + 1)); use_buffers averages w_avg, the
+    # truncation probes and the constant noise maps with the weights
+    def avg_fn(mean_p, p, k):
+        k = int(k)
+        return mean_p + (p - mean_p) * (share[k] / folded[k])
+
     mean = AveragedModel(first.generator, avg_fn=avg_fn, use_buffers=True)
     for ck in ckpts:  # (the first update copies, each later one folds into the mean)
         mean.update_parameters(ck.generator)
@@ -69,7 +65,7 @@ def average_generators(ckpts: Sequence[Checkpoint], name: str,
     latest = max(reversed(ckpts), key=lambda ck: ck.card.get("steps") or 0)
     card = {k: v for k, v in latest.card.items() if k not in MEASURED}
     card["averaged_from"] = [{"name": ck.name, "steps": ck.card.get("steps")} for ck in ckpts]
-    if share is not None:
+    if weights is not None:
         for entry, w in zip(card["averaged_from"], share):
             entry["weight"] = round(w, 6)
     return Checkpoint(generator, name, first.codec, card, device=str(first.device))

@@ -43,12 +43,11 @@ def measure_bands(codec) -> np.ndarray:
 
 
 def _dct_matrix(n: int, k: int) -> torch.Tensor:
-    """(k, n) orthonormal DCT-II rows (scipy.fft.dct(type=2, norm='ortho')'s first k)."""
-    i, j = torch.arange(n, dtype=torch.float64), torch.arange(k, dtype=torch.float64)
-    rows = torch.cos(torch.pi / n * (i[None, :] + 0.5) * j[:, None])
-    rows *= (2.0 / n) ** 0.5
-    rows[0] /= 2.0 ** 0.5
-    return rows.float()
+    """(k, n): the first k rows of the orthonormal DCT-II (librosa's MFCC transform) as a
+    matrix, so torch can differentiate through it."""
+    import scipy.fft
+
+    return torch.from_numpy(scipy.fft.dct(np.eye(n), type=2, norm="ortho", axis=0)[:k]).float()
 
 
 class TimbreProbe:
@@ -70,7 +69,8 @@ class TimbreProbe:
 
     def features(self, img: torch.Tensor) -> torch.Tensor:
         """(N, 1, n_mels, frames) in [-1, 1] -> (N, 2 * N_COEF) MFCC mean and std over time."""
-        # the voice plays an image clipped to [-1, 1]; a fake's overshoot must not overflow
+        # codec.to_db's mapping, in torch; the voice plays an image clipped to [-1, 1], and a
+        # fake's overshoot must not overflow 10^(dB/10)
         db = (img[:, 0].float().clamp(-1.0, 1.0) + 1.0) * (self.top_db / 2.0) - self.top_db
         power = torch.einsum("bm,nmt->nbt", self.bands, torch.pow(10.0, db / 10.0))
         db = 10.0 * torch.log10(power.clamp_min(10.0 ** (_AMIN_DB / 10.0)))
@@ -119,8 +119,7 @@ class TimbreProbe:
 
         opt.step(closure)
         self.weight, self.bias = w.detach(), b.detach()
-        with torch.no_grad():
-            lp = F.log_softmax(xs @ self.weight + self.bias, 1).gather(1, y[:, None])[:, 0]
-            self.target = float(lp.mean())
-            self.accuracy = float(((xs @ self.weight + self.bias).argmax(1) == y).float().mean())
+        logits = xs @ self.weight + self.bias
+        self.target = float(F.log_softmax(logits, 1).gather(1, y[:, None]).mean())
+        self.accuracy = float((logits.argmax(1) == y).float().mean())
         return self
