@@ -323,21 +323,83 @@ def test_the_timbre_probe_hears_a_family_in_its_envelope():
         TimbreProbe.for_codec(codec, space).fit(x[::2], c[::2])
 
 
+def test_family_moments_steady_a_wavering_family_and_keep_its_spread():
+    """--timbre-match-weight: fakes asked for "dark" (steady) that waver like "bright" notes
+    are pulled onto the dark notes' mean probe features -- their envelopes steady -- batch by
+    batch of about one image per family, without narrowing how they differ among themselves;
+    a family the training images lack is left alone."""
+    from engine.gan.timbre import N_COEF, FamilyMoments, TimbreProbe
+
+    codec = CodecParams(n_mels=64, frames=16)
+    space = LabelSpace(40, 76, ("dark", "bright", "absent"))
+    x, c = envelopes(codec, space, 40, seed=0)
+    probe = TimbreProbe.for_codec(codec, space).fit(x, c)
+    assert not torch.isfinite(probe.family_mean[2]).any()
+    dark = probe.family_mean[0]
+    bright_imgs, _ = envelopes(codec, space, 24, seed=3)
+    fakes = bright_imgs[1::2].clone().requires_grad_(True)   # 12 bright notes asked to be dark
+    ask = torch.from_numpy(np.stack([space.encode(60, "dark", 0.8)] * 12))
+
+    def measures():
+        """(mean squared error to dark's mean, mean pairwise distance, c0's std over time),
+        in training-image standard deviations"""
+        with torch.no_grad():
+            z = probe.standardised(fakes)
+        return (float((z.mean(0) - dark).square().mean()), float(torch.pdist(z).mean()),
+                float(z[:, N_COEF].mean()))
+
+    err0, spread0, waver0 = measures()
+    moments = FamilyMoments(probe, rate=0.1)
+    opt = torch.optim.SGD([fakes], lr=2.0)
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        i = torch.from_numpy(rng.choice(12, 2, replace=False))  # a batch of 2
+        opt.zero_grad()
+        loss = moments.loss(probe.standardised(fakes[i]), ask[i])
+        assert torch.isfinite(loss)
+        loss.backward()
+        opt.step()
+    err, spread, waver = measures()
+    assert err < 0.5 * err0, (err0, err)
+    # the loudness envelope's movement (c0's std) goes most of the way to the dark notes'
+    assert waver0 - waver > 0.7 * (waver0 - float(dark[N_COEF])), (waver0, waver, dark[N_COEF])
+    assert spread > 0.6 * spread0, (spread0, spread)
+    # the moving average is the error the loss reports, in training-image deviations
+    average_error = float((moments.average[0] - dark).square().mean())
+    assert float(loss.detach()) == pytest.approx(average_error)
+    # a family without training images: no pull, no NaN
+    none = moments.loss(probe.standardised(x[:2]), torch.from_numpy(
+        np.stack([space.encode(60, "absent", 0.8)] * 2)))
+    assert float(none) == 0.0
+
+
 def test_training_with_the_timbre_prior():
-    """--timbre-weight: the hinge is logged and kept in the run's config; a run without the
-    data's codec is refused."""
+    """--timbre-weight and --timbre-match-weight: the hinge and the family moments are logged
+    and kept in the run's config, the moments' averages in its state (a resumed run continues
+    them); a run without the data's codec is refused."""
     codec = CodecParams(n_mels=64, frames=16)
     space = LabelSpace(40, 76, ("dark", "bright"))
     data, lab = envelopes(codec, space, 16, seed=2)
     gan = preset_config("tiny", tuple(data.shape[2:]), space.to_dict())
-    cfg = TrainConfig(batch=4, timbre_weight=2.0)
+    cfg = TrainConfig(batch=4, timbre_weight=2.0, timbre_match_weight=5.0)
     with pytest.raises(ValueError, match="codec"):
         Trainer(data, gan, cfg, labels=lab)
     tr = Trainer(data, gan, cfg, labels=lab, codec=codec)
     assert tr.timbre.accuracy >= 0.9
     stats = tr.step()
-    assert stats["timbre"] >= 0.0 and np.isfinite(stats["loss_g"])
-    assert TrainConfig.from_dict(tr.state_dict()["train_config"]).timbre_weight == 2.0
+    assert stats["timbre"] >= 0.0 and stats["timbre_match"] >= 0.0
+    assert np.isfinite(stats["loss_g"])
+    sd = tr.state_dict()
+    restored = TrainConfig.from_dict(sd["train_config"])
+    assert (restored.timbre_weight, restored.timbre_match_weight) == (2.0, 5.0)
+    assert torch.isfinite(sd["family_moments"]).any()
+    again = Trainer(data, gan, cfg, labels=lab, codec=codec)
+    again.load_state_dict(sd)
+    assert torch.equal(again.moments.average, sd["family_moments"])
+    # the match alone builds the probe too
+    alone = Trainer(data, gan, TrainConfig(batch=4, timbre_match_weight=1.0), labels=lab,
+                    codec=codec)
+    assert "timbre_match" in alone.step()
 
 
 def test_reconstruct_on_an_unconditioned_checkpoint_refuses_labels(tmp_path, capsys):

@@ -114,7 +114,7 @@ def test_train_cli_bad_data(tmp_path, capsys):
 def test_train_cli_refuses_a_loss_weight_that_is_not_one(tmp_path, capsys):
     np.save(tmp_path / "d.npy", stripes(30))
     for flag, value in (("--harmonic-weight", "-1"), ("--timbre-weight", "nan"),
-                        ("--aux-weight", "inf")):
+                        ("--aux-weight", "inf"), ("--timbre-match-weight", "-0.5")):
         assert main(["train", str(tmp_path / "d.npy"), "--out", str(tmp_path / "o"),
                      flag, value, "--no-progress"]) == 2
         err = capsys.readouterr().err

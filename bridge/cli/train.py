@@ -84,6 +84,11 @@ def add_arguments(p) -> None:
                         "generated image sounds like its asked family to a fixed probe, up to "
                         "what the training images score (default 0 = off; with --resume: the "
                         "run's own unless given)")
+    p.add_argument("--timbre-match-weight", type=float, default=None,
+                   help="weight of the family-moment prior (conditioned): pulls each family's "
+                        "mean probe features over the generated images onto the training "
+                        "images' of that family (default 0 = off; with --resume: the run's own "
+                        "unless given)")
     p.add_argument("--no-final", action="store_true",
                    help="skip the final metric/directions pass (faster)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -275,7 +280,9 @@ def run(args) -> int:
     # the loss weights given (TrainConfig's defaults, or a resumed run's own, otherwise)
     weights = {k: v for k, v in (("aux_weight", args.aux_weight),
                                  ("harmonic_weight", args.harmonic_weight),
-                                 ("timbre_weight", args.timbre_weight)) if v is not None}
+                                 ("timbre_weight", args.timbre_weight),
+                                 ("timbre_match_weight", args.timbre_match_weight))
+               if v is not None}
     for k, v in weights.items():
         if not (np.isfinite(v) and v >= 0):
             raise UserError(f"--{k.replace('_', '-')} must be a finite weight >= 0, got {v:g}")

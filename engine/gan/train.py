@@ -4,7 +4,9 @@ family, velocity, :mod:`engine.gan.labels`) auxiliary-classifier losses on the d
 heads, for reals (D) and for fakes of the requested labels (G), GANSynth-style, and, with
 ``harmonic_weight``, a hinge that lifts a fake's harmonic-comb score for its pitch
 (:mod:`engine.gan.harmonic`) to the training images' mean, and with ``timbre_weight`` one that
-lifts a fixed family probe's score for the asked family (:mod:`engine.gan.timbre`) likewise.
+lifts a fixed family probe's score for the asked family (:mod:`engine.gan.timbre`) likewise,
+and with ``timbre_match_weight`` a pull of each family's mean probe features onto the training
+images' of that family.
 Fakes are asked for labels drawn from the training set's own (pitch, family, velocity) triples,
 so a family is never asked for a pitch it does not play.  Pure computation: the caller
 (``latent-resonance train``) owns the loop, progress bar and files; :meth:`Trainer.state_dict`
@@ -23,7 +25,7 @@ import torch.nn.functional as F
 from engine.gan.augment import augment
 from engine.gan.harmonic import HarmonicComb
 from engine.gan.model import Discriminator, GanConfig, Generator
-from engine.gan.timbre import TimbreProbe
+from engine.gan.timbre import FamilyMoments, TimbreProbe
 
 
 @dataclass
@@ -34,7 +36,8 @@ class TrainConfig:
     alone (a generator started from a finished checkpoint meets a new D that first has to learn
     what to tell it, see :meth:`Trainer.init_generator`); ``harmonic_weight``: weight of the
     harmonic-comb hinge (conditioned generators; 0 = off); ``timbre_weight``: weight of the
-    family-timbre hinge (conditioned generators; 0 = off)."""
+    family-timbre hinge (conditioned generators; 0 = off); ``timbre_match_weight``: weight of
+    the pull of each family's mean probe features onto the training images' (0 = off)."""
 
     batch: int = 8
     lr_g: float = 0.002
@@ -52,6 +55,7 @@ class TrainConfig:
     d_warmup: int = 0
     harmonic_weight: float = 0.0
     timbre_weight: float = 0.0
+    timbre_match_weight: float = 0.0
     seed: int = 0
 
     def to_dict(self) -> dict:
@@ -80,7 +84,7 @@ class Trainer:
         processes (None when training alone); ``labels``: (N, c_dim) label vectors of
         ``data`` (needed exactly when ``gan`` is conditioned); ``mel_range``: (fmin, fmax) Hz
         of the data's mel bins (needed for ``cfg.harmonic_weight``); ``codec``: the data's
-        :class:`~engine.spectral.codec.CodecParams` (needed for ``cfg.timbre_weight``)."""
+        :class:`~engine.spectral.codec.CodecParams` (needed for ``cfg.timbre_weight`` and ``cfg.timbre_match_weight``)."""
         if data.ndim != 4 or data.shape[1] != 1 or tuple(data.shape[2:]) != gan.resolution:
             raise ValueError(f"training data must be (N, 1, {gan.resolution[0]}, "
                              f"{gan.resolution[1]}), got {tuple(data.shape)}")
@@ -117,12 +121,13 @@ class Trainer:
             self.comb = HarmonicComb(gan.resolution[0], mel_range, self.space, self.device)
             #: the training images' mean comb score: what the hinge lifts a fake's score to
             self.harmonic_target = self.comb.mean_score(data, labels)
-        self.timbre = None
-        if cfg.timbre_weight > 0:
+        self.timbre = self.moments = None
+        if cfg.timbre_weight > 0 or cfg.timbre_match_weight > 0:
             if self.space is None or codec is None:
                 raise ValueError("the timbre prior needs a conditioned generator and the "
                                  "data's codec")
             self.timbre = TimbreProbe.for_codec(codec, self.space, self.device).fit(data, labels)
+            self.moments = FamilyMoments(self.timbre)
 
     # -------------------------------------------------------------- one step
     def _batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -208,10 +213,12 @@ class Trainer:
         if self.comb is not None:
             harm = F.relu(self.harmonic_target - self.comb.score(fake, c_fake)).mean()
             loss_g = loss_g + cfg.harmonic_weight * harm
-        timbre = None
+        timbre = match = None
         if self.timbre is not None:
-            timbre = F.relu(self.timbre.target - self.timbre.log_prob(fake, c_fake)).mean()
-            loss_g = loss_g + cfg.timbre_weight * timbre
+            z = self.timbre.standardised(fake)
+            timbre = F.relu(self.timbre.target - self.timbre.log_prob(fake, c_fake, z)).mean()
+            match = self.moments.loss(z, c_fake)
+            loss_g = loss_g + cfg.timbre_weight * timbre + cfg.timbre_match_weight * match
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         if self.grad_sync:
@@ -229,10 +236,10 @@ class Trainer:
             for be, b in zip(self.G_ema.buffers(), self.G.buffers()):
                 be.copy_(b)
         return self._stats(loss_d, logits_real, logits_fake, r1, aux_d, loss_g, aux_g, harm,
-                           timbre)
+                           timbre, match)
 
     def _stats(self, loss_d, logits_real, logits_fake, r1, aux_d, loss_g=None, aux_g=None,
-               harm=None, timbre=None) -> dict:
+               harm=None, timbre=None, match=None) -> dict:
         out = {}
         if self.space is not None:
             out = {"aux_d": float(aux_d.detach())}
@@ -242,6 +249,7 @@ class Trainer:
             out["harmonic"] = float(harm.detach())
         if timbre is not None:
             out["timbre"] = float(timbre.detach())
+            out["timbre_match"] = float(match.detach())
         if loss_g is not None:
             out["loss_g"] = float(loss_g.detach())
         return {**out, "loss_d": float(loss_d.detach()), "r1": r1,
@@ -267,7 +275,8 @@ class Trainer:
                 "opt_d": self.opt_d.state_dict(), "rng": self.gen.get_state(),
                 "step": self.step_count, "nimg": self.nimg, "ada_p": self.ada_p,
                 "ada_acc": list(self._ada_acc), "gan_config": self.gan.to_dict(),
-                "train_config": self.cfg.to_dict()})
+                "train_config": self.cfg.to_dict(),
+                **({"family_moments": self.moments.average} if self.moments else {})})
 
     def load_state_dict(self, sd: dict) -> None:
         self.G.load_state_dict(self.G.complete(sd["G"]))
@@ -280,3 +289,5 @@ class Trainer:
         self.nimg = int(sd["nimg"])
         self.ada_p = float(sd["ada_p"])
         self._ada_acc = [float(v) for v in sd.get("ada_acc", [])]
+        if self.moments is not None and "family_moments" in sd:
+            self.moments.average = sd["family_moments"].to(self.device, torch.float32).clone()
