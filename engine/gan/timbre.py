@@ -89,7 +89,8 @@ class TimbreProbe:
         std = (coef.var(2, correction=0) + 1e-4).sqrt()
         return torch.cat([coef.mean(2), std], dim=1)
 
-    def _families(self, c: torch.Tensor) -> torch.Tensor:
+    def families(self, c: torch.Tensor) -> torch.Tensor:
+        """(N,) the asked family of each label vector (its largest family weight)."""
         return c[:, self.space.family_slice].argmax(1)
 
     def standardised(self, img: torch.Tensor) -> torch.Tensor:
@@ -103,7 +104,7 @@ class TimbreProbe:
     def log_prob(self, img: torch.Tensor, c: torch.Tensor,
                  z: torch.Tensor | None = None) -> torch.Tensor:
         """(N,) log probability of each image's asked family (``c``'s largest family weight)."""
-        return F.log_softmax(self.logits(img, z), 1).gather(1, self._families(c)[:, None])[:, 0]
+        return F.log_softmax(self.logits(img, z), 1).gather(1, self.families(c)[:, None])[:, 0]
 
     @torch.no_grad()
     def _all_features(self, data: torch.Tensor, chunk: int = 256) -> torch.Tensor:
@@ -115,7 +116,7 @@ class TimbreProbe:
         """Fit the logistic regression on ``data`` (N, 1, n_mels, frames) and their labels
         (L-BFGS, full batch, deterministic); sets :attr:`target`."""
         x = self._all_features(data)
-        y = self._families(labels.to(self.device))
+        y = self.families(labels.to(self.device))
         if len(torch.unique(y)) < 2:
             raise ValueError("the timbre prior needs training images of at least two families")
         self.mu, self.sd = x.mean(0), x.std(0) + 1e-6
@@ -159,7 +160,7 @@ class FamilyMoments:
         self.average = torch.full_like(probe.family_mean, float("nan"))
 
     def loss(self, z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-        fam = self.probe._families(c)
+        fam = self.probe.families(c)
         total = z.new_zeros(())
         for f in torch.unique(fam).tolist():
             target = self.probe.family_mean[f]
