@@ -53,6 +53,11 @@ def test_a_weighted_average_blends_by_its_weights():
     assert [a["weight"] for a in avg.card["averaged_from"]] == [0.25, 0.25, 0.5]
     # the card is the latest input's, whatever the order
     assert average_generators(snaps[::-1], "avg", weights=[2, 1, 1]).card["steps"] == 300
+    # a run started --init-from a generator counts its steps from 0 but carries the images its
+    # parent saw on: blended with that parent, the card is the fine-tuned run's
+    parent, child = _snapshot(1, 48_000), _snapshot(2, 10_000)
+    parent.card["images_seen"], child.card["images_seen"] = 480_000, 560_000
+    assert average_generators([child, parent], "avg", weights=[0.85, 0.15]).card["steps"] == 10_000
     for bad in ([1, 2], [1, 0, 1], [1, float("nan"), 1]):
         with pytest.raises(ValueError, match="one positive number per generator"):
             average_generators(snaps, "x", weights=bad)

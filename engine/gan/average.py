@@ -27,8 +27,8 @@ def average_generators(ckpts: Sequence[Checkpoint], name: str,
                        weights: Sequence[float] | None = None) -> Checkpoint:
     """The generator whose weights and buffers (``w_avg``, truncation probes, constant noise)
     are the mean of ``ckpts``', equal-weight or by ``weights`` (one positive number each,
-    normalised to sum 1); its card is the latest one's (the most steps; of equals, the last)
-    without the measured entries, plus ``averaged_from`` (each input's name, steps and, when
+    normalised to sum 1); its card is the latest one's (the most images seen, else the most
+    steps; of equals, the last) without the measured entries, plus ``averaged_from`` (each input's name, steps and, when
     weighted, weight).  Named directions are left empty (the averaged W space needs its own).
     Raises ValueError for fewer than two generators, a mix of architectures, label spaces or
     codecs, or weights that are not one positive finite number per generator."""
@@ -61,8 +61,10 @@ def average_generators(ckpts: Sequence[Checkpoint], name: str,
     for ck in ckpts:  # (the first update copies, each later one folds into the mean)
         mean.update_parameters(ck.generator)
     generator = copy.deepcopy(mean.module)
-    # the latest input's card (most steps; inputs may come in any order when weighted)
-    latest = max(reversed(ckpts), key=lambda ck: ck.card.get("steps") or 0)
+    # the latest input's card (inputs may come in any order when weighted): images seen count
+    # the whole lineage (an --init-from run carries its parent's on, its steps start at 0)
+    latest = max(reversed(ckpts), key=lambda ck: (ck.card.get("images_seen") or 0,
+                                                  ck.card.get("steps") or 0))
     card = {k: v for k, v in latest.card.items() if k not in MEASURED}
     card["averaged_from"] = [{"name": ck.name, "steps": ck.card.get("steps")} for ck in ckpts]
     if weights is not None:
