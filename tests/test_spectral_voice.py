@@ -375,22 +375,3 @@ def test_an_image_converted_block_by_block_sounds_the_same_and_sets_at_no_extra_
     assert np.all(np.isfinite(v.render(4096)))  # blocks that do not fit are converted here
     with pytest.raises(ValueError):
         IncomingSpectrogram(v, np.full((128, 4), np.nan, np.float32))
-
-
-def test_public_scipy_fallbacks_give_the_same_sound(monkeypatch):
-    """The voice uses two private scipy fast paths (pocketfft without dispatch, the CSR
-    kernel); a scipy without them falls back to the public API, with the same result."""
-    import engine.spectral.melinv as melinv
-    import engine.spectral.streaming as streaming
-
-    def render() -> np.ndarray:
-        v = Voice(SMALL, seed=3, lookahead=2)
-        v.set_spectrogram(tone_spec((330.0, 990.0)))
-        return v.render(SR // 2)
-
-    fast = render()
-    monkeypatch.setattr(streaming, "_pocketfft", None)
-    monkeypatch.setattr(melinv, "_sparsetools", None)
-    public = render()
-    assert np.max(np.abs(fast)) > 0.01
-    np.testing.assert_allclose(public, fast, atol=1e-4 * np.max(np.abs(fast)))

@@ -233,3 +233,29 @@ def test_a_note_with_its_own_image_takes_that_timbre(gen, images):
     e.note_on(48, 1.0)
     other = play(e, 1.0)[SR // 2:, 0]
     assert np.allclose(own, other, atol=1e-6) and not np.allclose(own, shared, atol=1e-3)
+
+
+def test_voices_played_together_sound_as_each_played_alone(gen, images):
+    """All voices render as one batch (one inverse FFT, one table read): a chord must be the
+    sum of its notes played one at a time -- any voice leaking into another's table, phase,
+    level or pan would show here."""
+    chord = ((40.0, 1.0, None), (55.0, 0.5, 1), (64.5, 0.8, None), (79.0, 0.3, 2))
+
+    def perform(notes) -> np.ndarray:
+        e = engine(gen, images[0], clarity=0.6, width=1.0)
+        for note, velocity, own in notes:
+            if own is not None:
+                e.set_note_image(note, images[own])
+            e.note_on(note, velocity)
+        out = [e.render(256) for _ in range(40)]
+        e.set_bend(1.5)  # the pitch glides over the next block, for every voice
+        out += [e.render(200) for _ in range(20)]
+        e.width = 0.3  # the pans ramp
+        e.note_off(55.0)
+        out += [e.render(256, ((100, lambda: e.note_off(40.0)),)) for _ in range(60)]
+        return np.concatenate(out)
+
+    together = perform(chord)
+    alone = sum(perform([n]) for n in chord)
+    assert np.sqrt(np.mean(together ** 2)) > 0.05
+    np.testing.assert_allclose(together, alone, atol=1e-5)

@@ -15,12 +15,6 @@ from functools import lru_cache
 import numpy as np
 import scipy.sparse
 
-try:  # scipy's CSR kernel without the public operator's dispatch (see _csr_times); a private
-    # module, so any scipy without it falls back to ``@`` (tests run both paths)
-    from scipy.sparse import _sparsetools
-except ImportError:  # pragma: no cover - depends on the scipy release
-    _sparsetools = None
-
 from .codec import CodecParams, mel_basis
 
 _EPS = np.float32(1e-12)
@@ -48,31 +42,14 @@ class MelInverse:
         if n_refine > 0:
             one = x.ndim == 1
             x2 = x[:, None] if one else x
-            mel2 = np.ascontiguousarray(mel[:, None] if one else mel)
-            cols = x2.shape[1]
-            num = _csr_times(self.basis_t, mel2, np.empty_like(x2))
-            m = np.empty((self.basis.shape[0], cols), dtype=np.float32)
-            den = np.empty_like(x2)
+            mel2 = mel[:, None] if one else mel
+            num = self.basis_t @ mel2
             for _ in range(n_refine):
-                _csr_times(self.basis_t, _csr_times(self.basis, x2, m), den)
+                den = self.basis_t @ (self.basis @ x2)
                 den += _EPS
                 x2 *= num
                 x2 /= den
         return x
-
-
-def _csr_times(a: "scipy.sparse.csr_matrix", x: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """``out = a @ x`` for C-contiguous float32 ``x`` (n, cols) into ``out``, through scipy's
-    CSR kernel directly: the public ``@`` spends more time dispatching than multiplying at
-    these sizes (a few thousand non-zeros), and the update loop runs it 64 times per block."""
-    kernel = getattr(_sparsetools, "csr_matvecs", None)
-    if kernel is None:
-        out[...] = a @ x
-        return out
-    out[...] = 0.0
-    kernel(a.shape[0], a.shape[1], x.shape[1], a.indptr, a.indices, a.data, x.ravel(),
-           out.ravel())
-    return out
 
 
 @lru_cache(maxsize=16)

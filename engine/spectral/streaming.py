@@ -17,25 +17,15 @@ import numpy as np
 import scipy.fft
 from numpy.lib.stride_tricks import as_strided
 
-try:  # scipy's pocketfft binding without the uarray dispatch: ~25 % of a hop's cost saved;
-    # a private module, so other scipy layouts fall back to the public API (tests run both)
-    from scipy.fft._pocketfft import pypocketfft as _pocketfft
-except ImportError:  # pragma: no cover - depends on the scipy release
-    _pocketfft = None
-
 
 def rfft_rows(x: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """Real FFT along the last axis of float32 ``x`` into complex64 ``out`` (no allocation)."""
-    if _pocketfft is not None:
-        return _pocketfft.r2c(x, axes=[x.ndim - 1], forward=True, inorm=0, out=out)
+    """Real FFT along the last axis of float32 ``x`` into complex64 ``out``."""
     out[...] = scipy.fft.rfft(x, axis=-1)
     return out
 
 
 def irfft_rows(x: np.ndarray, n: int, out: np.ndarray) -> np.ndarray:
     """Inverse real FFT (length ``n``) along the last axis of complex64 ``x`` into ``out``."""
-    if _pocketfft is not None:
-        return _pocketfft.c2r(x, axes=[x.ndim - 1], lastsize=n, forward=False, inorm=2, out=out)
     out[...] = scipy.fft.irfft(x, n=n, axis=-1)
     return out
 
