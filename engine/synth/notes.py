@@ -319,7 +319,7 @@ class NoteEngine:
         nv = len(voices)
         f0 = np.empty(nv)
         f1 = np.empty(nv)
-        amps = []
+        amps, tilts = [], []
         for i, v in enumerate(voices):
             img = self._note_images.get(v.note, self._image)
             f = f1[i] = note_hz(v.note, self.tuning, bend1)
@@ -328,8 +328,10 @@ class NoteEngine:
                 self._take_image(v, img, f)
             # the playhead moves through the image's columns at ``speed`` (as the drone's does)
             v.pos = (v.pos + self.speed * n / self._hop_samples()) % img.loop
-            amps.append(self._partials(v, f))
-        table = self._tables(voices, amps)
+            keep, tilt = self._weights(v, f, len(v.mags))
+            amps.append(self._partials(v, keep))
+            tilts.append(tilt)
+        table = self._tables(voices, amps, tilts)
         prev = np.stack([t if (t := v.prev_table) is not None else table[i]
                          for i, v in enumerate(voices)])
         # phase: each voice's frequency ramps linearly over the block from its previous value
@@ -400,9 +402,9 @@ class NoteEngine:
         if v.pos >= img.loop:
             v.pos %= img.loop
 
-    def _partials(self, v: NoteVoice, f0: float) -> np.ndarray:
+    def _partials(self, v: NoteVoice, keep: np.ndarray) -> np.ndarray:
         """The voice's partial amplitudes now (K,) float32: its image's column under the
-        playhead (interpolated), zero above the top frequency."""
+        playhead (interpolated), times ``keep`` (0 above the top frequency)."""
         m = v.mags
         frames = m.shape[1]
         c0 = int(v.pos) % frames
@@ -410,12 +412,14 @@ class NoteEngine:
         u = np.float32(v.pos - int(v.pos))
         a = m[:, c0] * (1 - u)
         a += m[:, c1] * u
-        a *= self._weights(v, f0, len(a))[0]
+        a *= keep
         return a
 
-    def _tables(self, voices: list[NoteVoice], amps: list[np.ndarray]) -> np.ndarray:
-        """One period (TABLE + 1 points, the first repeated) per voice of its harmonics now,
-        (V, TABLE + 1) float32: clarity, velocity and the voice's level applied."""
+    def _tables(self, voices: list[NoteVoice], amps: list[np.ndarray],
+                tilts: list[np.ndarray | None]) -> np.ndarray:
+        """One period (TABLE + 1 points, the first repeated) per voice of its harmonics
+        ``amps`` now, (V, TABLE + 1) float32: clarity, velocity's ``tilts`` and the voice's
+        level applied."""
         kmax = max(len(a) for a in amps)
         a = np.zeros((len(voices), kmax), dtype=np.float32)
         for i, row in enumerate(amps):
@@ -425,9 +429,8 @@ class NoteEngine:
             peak = a.max(axis=1)
             a *= (a / np.where(peak > 0, peak, 1.0)[:, None]) ** np.float32(self.clarity)
             r2 = np.sqrt(np.einsum("ij,ij->i", a, a) / 2.0)
-            a *= np.where(r2 > 0, rms / np.where(r2 > 0, r2, 1.0), 0.0)[:, None]
-        for i, v in enumerate(voices):
-            tilt = v.weights[1]  # as :meth:`_partials` made them for this block
+            a *= (rms / np.where(r2 > 0, r2, 1.0))[:, None]  # (r2 is 0 only where rms is)
+        for i, tilt in enumerate(tilts):
             if tilt is not None:
                 a[i, :len(tilt)] *= tilt
         a *= np.array([v.scale * TABLE / 2 for v in voices], dtype=np.float32)[:, None]
